@@ -1,0 +1,166 @@
+"""Audio files in and out: the only module that touches audio files.
+
+soundfile does the I/O (torchaudio.load/save need torchcodec), torchaudio.functional does
+resampling. Writes are atomic: a temporary file beside the target, renamed when complete, so a
+crash never leaves a half-written output.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import soundfile as sf
+import torch
+import torchaudio.functional as AF
+
+from .errors import AudioError
+
+#: File name extensions that `find_audio` treats as audio.
+AUDIO_EXTENSIONS = {
+    ".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".aifc", ".au", ".snd",
+    ".caf", ".w64", ".rf64", ".opus", ".sph", ".nist", ".voc", ".wv",
+}
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    path: Path
+    sample_rate: int
+    frames: int
+    channels: int
+    format: str
+    subtype: str
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.sample_rate if self.sample_rate else 0.0
+
+
+def info(path: str | os.PathLike) -> AudioInfo:
+    """Header of an audio file; raises AudioError naming the file when it is not usable."""
+    path = Path(path)
+    if not path.exists():
+        raise AudioError(f"{path}: no such file")
+    if path.is_dir():
+        raise AudioError(f"{path}: is a directory, not an audio file")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{path}: empty file (0 bytes)")
+    try:
+        i = sf.info(str(path))
+    except Exception as exc:  # soundfile raises LibsndfileError / RuntimeError / TypeError
+        raise AudioError(f"{path}: not a readable audio file ({_short(exc)})") from None
+    if i.frames <= 0:
+        raise AudioError(f"{path}: contains no samples")
+    return AudioInfo(path, int(i.samplerate), int(i.frames), int(i.channels), i.format, i.subtype)
+
+
+def read(path: str | os.PathLike, sample_rate: int | None = None, *, check: bool = True
+         ) -> tuple[torch.Tensor, int]:
+    """Read a whole file as float32 `(channels, time)`, optionally resampled to `sample_rate`.
+
+    With `check`, NaN/Inf samples and all-zero files raise AudioError.
+    """
+    meta = info(path)
+    try:
+        data, rate = sf.read(str(meta.path), dtype="float32", always_2d=True)
+    except Exception as exc:
+        raise AudioError(f"{meta.path}: cannot decode ({_short(exc)})") from None
+    if data.shape[0] == 0:
+        raise AudioError(f"{meta.path}: contains no samples")
+    wav = torch.from_numpy(np.ascontiguousarray(data.T))
+    if check:
+        validate(wav, meta.path)
+    if sample_rate is not None and sample_rate != rate:
+        wav = resample(wav, rate, sample_rate)
+        rate = sample_rate
+    return wav, rate
+
+
+def validate(wav: torch.Tensor, name: str | os.PathLike = "audio") -> None:
+    """Raise AudioError when samples are NaN/Inf or the signal is digital silence."""
+    if wav.numel() == 0:
+        raise AudioError(f"{name}: contains no samples")
+    if not torch.isfinite(wav).all():
+        raise AudioError(f"{name}: contains NaN or Inf samples")
+    if not wav.abs().amax() > 0:
+        raise AudioError(f"{name}: is all zeros (digital silence); nothing to enhance")
+
+
+def resample(wav: torch.Tensor, orig_rate: int, new_rate: int) -> torch.Tensor:
+    """Band-limited resampling along the last axis (torchaudio's sinc interpolation)."""
+    if orig_rate == new_rate:
+        return wav
+    return AF.resample(wav, int(orig_rate), int(new_rate))
+
+
+def write(path: str | os.PathLike, wav: torch.Tensor | np.ndarray, sample_rate: int,
+          subtype: str | None = None, format: str | None = None) -> Path:
+    """Write `(channels, time)` or `(time,)` audio atomically; creates parent folders."""
+    data = wav.detach().cpu().numpy() if isinstance(wav, torch.Tensor) else np.asarray(wav)
+    data = data.astype(np.float32, copy=False)
+    if data.ndim == 2:
+        data = data.T
+    if subtype and subtype.startswith(("PCM", "ULAW", "ALAW", "DPCM", "DWVW", "G7", "IMA", "MS_")):
+        data = clip_for_int(data)
+    with atomic_writer(path, sample_rate, channels=1 if data.ndim == 1 else data.shape[1],
+                       subtype=subtype, format=format) as f:
+        f.write(data)
+    return Path(path)
+
+
+def clip_for_int(data: np.ndarray) -> np.ndarray:
+    """Clip to the range an integer file can hold (libsndfile would wrap around otherwise)."""
+    return np.clip(data, -1.0, 1.0 - 2.0**-31)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | os.PathLike, sample_rate: int, channels: int,
+                  subtype: str | None = None, format: str | None = None) -> Iterator[sf.SoundFile]:
+    """An open `soundfile.SoundFile` on a temporary file, renamed onto `path` on success.
+
+    On any exception the temporary file is removed and `path` is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fmt = format or _format_for(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix + ".part", dir=path.parent)
+    os.close(fd)
+    try:
+        with sf.SoundFile(tmp, "w", samplerate=int(sample_rate), channels=int(channels),
+                          subtype=subtype, format=fmt) as f:
+            yield f
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def find_audio(root: str | os.PathLike) -> list[Path]:
+    """Audio files under a folder, recursively, sorted (hidden files and partial writes skipped)."""
+    root = Path(root)
+    return sorted(p for p in root.rglob("*")
+                  if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS
+                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
+
+
+def _format_for(path: Path) -> str:
+    ext = path.suffix.lower().lstrip(".")
+    aliases = {"aif": "AIFF", "aiff": "AIFF", "aifc": "AIFF", "oga": "OGG", "opus": "OGG",
+               "snd": "AU", "sph": "NIST"}
+    fmt = aliases.get(ext, ext.upper())
+    if fmt not in sf.available_formats():
+        raise AudioError(f"{path}: unknown output format {ext!r}; use .wav or .flac")
+    return fmt
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, (bytes, bytearray)):
+        text = exc.decode(errors="replace")
+    return text[:200]
