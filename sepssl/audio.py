@@ -81,6 +81,12 @@ def read(path: str | os.PathLike, sample_rate: int | None = None, *, check: bool
     return wav, rate
 
 
+def read_span(path: str | os.PathLike, start: int, frames: int) -> torch.Tensor:
+    """`frames` samples from `start` as float32 `(channels, n)`, without checks (training reads)."""
+    data, _ = sf.read(str(path), start=start, frames=frames, dtype="float32", always_2d=True)
+    return torch.from_numpy(np.ascontiguousarray(data.T))
+
+
 def validate(wav: torch.Tensor, name: str | os.PathLike = "audio") -> None:
     """Raise AudioError when samples are NaN/Inf or the signal is digital silence."""
     if wav.numel() == 0:
@@ -105,7 +111,7 @@ def write(path: str | os.PathLike, wav: torch.Tensor | np.ndarray, sample_rate: 
     data = data.astype(np.float32, copy=False)
     if data.ndim == 2:
         data = data.T
-    if subtype and subtype.startswith(("PCM", "ULAW", "ALAW", "DPCM", "DWVW", "G7", "IMA", "MS_")):
+    if _is_integer(subtype or (sf.default_subtype(format or _format_for(Path(path))))):
         data = clip_for_int(data)
     with atomic_writer(path, sample_rate, channels=1 if data.ndim == 1 else data.shape[1],
                        subtype=subtype, format=format) as f:
@@ -139,6 +145,55 @@ def atomic_writer(path: str | os.PathLike, sample_rate: int, channels: int,
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+class Reader:
+    """A file opened for reading blocks `(channels, frames)` anywhere in it, without loading
+    it whole; NaN/Inf blocks raise AudioError and `peak` tracks the largest sample seen."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.info = info(path)
+        try:
+            self._file = sf.SoundFile(str(self.info.path))
+        except Exception as exc:
+            raise AudioError(f"{self.info.path}: not a readable audio file ({_short(exc)})") from None
+        self.peak = 0.0
+
+    def read(self, start: int, frames: int) -> torch.Tensor:
+        try:
+            self._file.seek(start)
+            data = self._file.read(frames, dtype="float32", always_2d=True)
+        except Exception as exc:
+            raise AudioError(f"{self.info.path}: cannot decode at {start / self.info.sample_rate:.1f} s "
+                             f"({_short(exc)})") from None
+        block = torch.from_numpy(np.ascontiguousarray(data.T))
+        if not torch.isfinite(block).all():
+            raise AudioError(f"{self.info.path}: contains NaN or Inf samples "
+                             f"(near {start / self.info.sample_rate:.1f} s)")
+        if block.numel():
+            self.peak = max(self.peak, float(block.abs().amax()))
+        return block
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> "Reader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def write_block(f: sf.SoundFile, block: torch.Tensor) -> None:
+    """Append `(channels, frames)` to an open file, clipped when the file holds integers."""
+    data = block.detach().cpu().numpy().T.astype(np.float32, copy=False)
+    if _is_integer(f.subtype):
+        data = clip_for_int(data)
+    f.write(data)
+
+
+def _is_integer(subtype: str | None) -> bool:
+    return bool(subtype) and subtype.startswith(("PCM", "ULAW", "ALAW", "DPCM", "DWVW", "G7", "IMA", "MS_"))
 
 
 def find_audio(root: str | os.PathLike) -> list[Path]:

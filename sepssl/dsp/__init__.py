@@ -1,0 +1,1 @@
+"""The hot core: pure tensor functions, batched over leading axes, on any device."""

@@ -1,0 +1,54 @@
+"""The face every front-end task shares: build (input, target) by mixing, score, pick speech."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+
+from ..errors import ConfigError
+
+
+@dataclass
+class Batch:
+    inputs: torch.Tensor                 # (batch, time): what the model hears
+    targets: torch.Tensor                # (batch, sources, time): what the loss compares with
+    weights: torch.Tensor | None = None  # optional per-example or per-frame weights
+
+
+class Task:
+    """Subclasses set `name`, `needs` (raw batch keys), `Options` (a dataclass of settings)."""
+
+    name: ClassVar[str]
+    needs: ClassVar[tuple[str, ...]] = ("speech", "noise")
+    n_outputs: int = 1
+    speech_outputs: tuple[int, ...] = (0,)
+
+    @dataclass
+    class Options:
+        pass
+
+    def __init__(self, **options: Any):
+        fields = {f.name for f in dataclasses.fields(self.Options)}
+        unknown = sorted(set(options) - fields)
+        if unknown:
+            raise ConfigError(f"task.{unknown[0]}: unknown option for task {self.name!r}; "
+                              f"known: {sorted(fields)}")
+        self.options = self.Options(**options)
+
+    def make_batch(self, raw: dict[str, torch.Tensor],
+                   generator: torch.Generator | None = None) -> Batch:
+        raise NotImplementedError
+
+    def loss(self, est: torch.Tensor, batch: Batch) -> torch.Tensor:
+        raise NotImplementedError
+
+    def infer(self, est: torch.Tensor) -> torch.Tensor:
+        """The enhanced speech `(batch, time)` from the model's `(batch, outputs, time)`."""
+        return est[:, list(self.speech_outputs)].sum(1)
+
+    def export(self) -> dict[str, Any]:
+        """What an `Enhancer` needs at inference time."""
+        return {"n_outputs": self.n_outputs, "speech_outputs": list(self.speech_outputs),
+                "correction_alpha": None}

@@ -1,0 +1,39 @@
+"""Noisy-target training (denoising auto-encoder / Noisier2Noise): no clean speech needed.
+
+Input z = noisy speech y + extra noise m at a sampled SNR relative to y; target = y. The model
+learns to remove noise it cannot tell apart from the noise already in y, so it learns to
+denoise. Noisier2Noise's correction `((1 + a²)·f − z) / a²` (m at a times the original noise
+level) is available at inference through `correction_alpha`; by default f(y) is used directly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..dsp import mixing
+from .base import Batch, Task
+from .supervised import SignalLoss
+
+
+class NoisyTarget(Task):
+    name = "noisy_target"
+
+    @dataclass
+    class Options:
+        extra_snr_db: tuple[float, float] = (0.0, 10.0)  # SNR of y against the added noise
+        gain_db: tuple[float, float] = (-20.0, 0.0)
+        loss: str = "snr"
+        correction_alpha: float | None = None             # Noisier2Noise correction at inference
+
+    def make_batch(self, raw, generator=None) -> Batch:
+        noisy, noise = raw["speech"], raw["noise"]
+        snr = mixing.uniform(noisy.shape[0], *self.options.extra_snr_db, noisy, generator)
+        noisier, _ = mixing.mix_at_snr(noisy, noise, snr)
+        noisier, noisy = mixing.peak_normalize(noisier, noisy)
+        gain = 10 ** (mixing.uniform(noisy.shape[0], *self.options.gain_db, noisy, generator) / 20)
+        return Batch(inputs=noisier * gain[:, None], targets=(noisy * gain[:, None]).unsqueeze(1))
+
+    def loss(self, est, batch):
+        return SignalLoss(self.options.loss)(est[:, 0], batch.targets[:, 0])
+
+    def export(self):
+        return {**super().export(), "correction_alpha": self.options.correction_alpha}
