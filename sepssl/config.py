@@ -93,6 +93,8 @@ def load_config(path: str | os.PathLike | None = None, overrides: list[str] | No
             if not isinstance(node, dict):
                 raise ConfigError(f"--set {key}: {part!r} is not a section")
         node[parts[-1]] = yaml.safe_load(value)
+    if isinstance(raw.get("model"), dict):
+        raw["model"].setdefault("name", "masker")
     return _build(Config, raw, "")
 
 

@@ -1,0 +1,56 @@
+import pytest
+
+from sepssl.config import load_config
+from sepssl.errors import ConfigError
+
+
+def write(tmp_path, text):
+    p = tmp_path / "c.yaml"
+    p.write_text(text)
+    return p
+
+
+def test_defaults_and_overrides(tmp_path):
+    cfg = load_config(write(tmp_path, "task: {name: supervised}\ntrainer: {max_steps: 5}\n"),
+                      ["trainer.max_steps=7", "optim.lr=0.01", "data.valid=null", "model.hidden=64"])
+    assert cfg.trainer.max_steps == 7 and cfg.optim.lr == 0.01 and cfg.data.valid is None
+    assert cfg.task["name"] == "supervised" and cfg.model == {"name": "masker", "hidden": 64}
+
+
+@pytest.mark.parametrize("text, key", [
+    ("trainer: {max_stepz: 5}", "trainer.max_stepz"),
+    ("dataa: {}", "dataa"),
+    ("data: {batch_size: many}", "data.batch_size"),
+    ("optim: {lr: [1]}", "optim.lr"),
+    ("task: {snr: 3}", "task.name"),
+])
+def test_bad_keys_and_values_are_named(tmp_path, text, key):
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_config(write(tmp_path, text))
+
+
+def test_int_is_accepted_for_float_but_bool_is_not_int(tmp_path):
+    assert load_config(write(tmp_path, "optim: {lr: 1}")).optim.lr == 1.0
+    with pytest.raises(ConfigError):
+        load_config(write(tmp_path, "data: {batch_size: true}"))
+
+
+def test_bad_override_syntax_and_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="key=value"):
+        load_config(None, ["trainer.max_steps"])
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize("recipe", ["noisy_target", "supervised"])
+def test_shipped_recipes_are_valid(recipe):
+    from pathlib import Path
+
+    from sepssl.models import build_model
+    from sepssl.tasks import build_task
+
+    cfg = load_config(Path(__file__).parent.parent / "recipes" / recipe / "conf.yaml")
+    task_cfg = dict(cfg.task)
+    task = build_task(task_cfg.pop("name"), **task_cfg)
+    model_cfg = dict(cfg.model)
+    build_model(model_cfg.pop("name"), task.n_outputs, cfg.sample_rate, **model_cfg)

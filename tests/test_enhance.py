@@ -1,0 +1,153 @@
+"""`sepssl enhance`: formats, rates, channels, long files in chunks, and the bad-input list."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from sepssl import audio, cli, load_model
+from sepssl.enhance import enhance_signal
+
+from conftest import RATE, noise, voiced
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory, tiny_model):
+    return str(tiny_model.save(tmp_path_factory.mktemp("m") / "tiny.pt"))
+
+
+def noisy(seconds=1.0, rate=RATE, seed=0):
+    return voiced(seconds, rate, seed=seed) + noise(seconds, rate, seed=seed + 10)
+
+
+def run(args):
+    return cli.main(["enhance", "-q", *args])
+
+
+@pytest.mark.parametrize("rate, channels, subtype, ext", [
+    (16000, 1, "PCM_16", "wav"), (44100, 2, "PCM_24", "flac"), (8000, 1, "PCM_32", "wav"),
+    (22050, 3, "FLOAT", "wav"), (48000, 1, "DOUBLE", "wav"),
+])
+def test_output_keeps_rate_length_channels_subtype(tmp_path, model_file, rate, channels, subtype, ext):
+    x = np.stack([noisy(0.7, rate, seed=c) for c in range(channels)], axis=1)
+    src = tmp_path / f"in.{ext}"
+    sf.write(src, x, rate, subtype=subtype)
+    assert run([str(src), "-o", str(tmp_path / "out"), "--model", model_file]) == 0
+    out = sf.info(tmp_path / "out" / f"in.{ext}")
+    assert (out.samplerate, out.frames, out.channels, out.subtype) == (rate, x.shape[0], channels, subtype)
+
+
+def test_folders_recursive_and_globs_keep_layout(tmp_path, model_file):
+    for rel in ["a.wav", "sub/b.wav", "sub/deeper/c.flac"]:
+        audio.write(tmp_path / "in" / rel, noisy(0.3), RATE)
+    assert run([str(tmp_path / "in"), "-o", str(tmp_path / "o1"), "--model", model_file]) == 0
+    assert sorted(p.relative_to(tmp_path / "o1").as_posix() for p in audio.find_audio(tmp_path / "o1")) == \
+        ["a.wav", "sub/b.wav", "sub/deeper/c.flac"]
+    assert run([str(tmp_path / "in" / "**" / "*.wav"), "-o", str(tmp_path / "o2"), "--model", model_file]) == 0
+    assert sorted(p.name for p in (tmp_path / "o2").iterdir()) == ["a.wav", "b.wav"]
+
+
+def test_bad_inputs_are_reported_and_the_rest_is_processed(tmp_path, model_file, capsys):
+    d = tmp_path / "in"
+    audio.write(d / "good.wav", noisy(0.5), RATE)
+    (d / "empty.wav").write_bytes(b"")
+    (d / "corrupt.wav").write_bytes(b"RIFF$\x00\x00\x00WAVEfmt garbage" * 4)
+    sf.write(d / "zeros.wav", np.zeros(8000, np.float32), RATE)
+    sf.write(d / "nan.wav", np.r_[noisy(0.5)[:4000], [np.nan], noisy(0.5)[:3999]].astype(np.float32),
+             RATE, subtype="FLOAT")
+    sf.write(d / "inf.wav", np.r_[noisy(0.5)[:4000], [np.inf]].astype(np.float32), RATE, subtype="FLOAT")
+    sf.write(d / "nosamples.wav", np.zeros((0, 1), np.float32), RATE)
+    (tmp_path / "noaudio").mkdir()
+    (tmp_path / "noaudio" / "readme.txt").write_text("hi")
+    out = tmp_path / "out"
+    code = run([str(d), str(tmp_path / "missing.wav"), str(tmp_path / "noaudio"), "-o", str(out),
+                "--model", model_file])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "enhanced 1 of 9 file(s)" in captured.out and "8 failed" in captured.out
+    errors = [line for line in captured.err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 8
+    for name, reason in [("empty.wav", "empty file"), ("corrupt.wav", "not a readable audio file"),
+                         ("zeros.wav", "all zeros"), ("nan.wav", "NaN or Inf"), ("inf.wav", "NaN or Inf"),
+                         ("nosamples.wav", "no samples"), ("missing.wav", "no such file"),
+                         ("noaudio", "no audio files")]:
+        assert any(name in e and reason in e for e in errors), (name, errors)
+    assert sorted(p.name for p in out.rglob("*")) == ["good.wav"]  # nothing half-written
+    assert sorted(p.name for p in d.iterdir()) == sorted(["good.wav", "empty.wav", "corrupt.wav", "zeros.wav",
+                                                          "nan.wav", "inf.wav", "nosamples.wav"])
+
+
+def test_never_writes_over_an_input(tmp_path, model_file, capsys):
+    src = tmp_path / "a.wav"
+    audio.write(src, noisy(0.3), RATE)
+    before = src.read_bytes()
+    assert run([str(src), "-o", str(tmp_path), "--model", model_file]) == 1
+    assert "refusing to write over an input" in capsys.readouterr().err
+    assert src.read_bytes() == before
+
+
+def test_same_output_name_from_two_inputs_is_an_error_not_an_overwrite(tmp_path, model_file, capsys):
+    audio.write(tmp_path / "x" / "a.wav", noisy(0.3), RATE)
+    audio.write(tmp_path / "y" / "a.wav", noisy(0.3, seed=5), RATE)
+    assert run([str(tmp_path / "x" / "a.wav"), str(tmp_path / "y" / "a.wav"), "-o", str(tmp_path / "o"),
+                "--model", model_file]) == 1
+    assert "would also be written" in capsys.readouterr().err
+
+
+def test_chunked_equals_whole_file_within_boundary_tolerance(tiny_model):
+    x = torch.from_numpy(noisy(6.0)).unsqueeze(0)
+    whole = enhance_signal(tiny_model, x, RATE, chunk_seconds=100)
+    chunked = enhance_signal(tiny_model, x, RATE, chunk_seconds=1.5)
+    assert chunked.shape == whole.shape == x.shape
+    err = (chunked - whole).pow(2).sum() / whole.pow(2).sum()
+    assert err < 1e-2, float(err)  # below −20 dB: only the cross-faded boundaries differ
+
+
+def test_streaming_file_output_equals_in_memory_api(tmp_path, tiny_model):
+    x = noisy(4.0, rate=22050)
+    src = audio.write(tmp_path / "a.wav", x, 22050, subtype="FLOAT")
+    from sepssl.enhance import enhance_file
+
+    enhance_file(tiny_model, src, tmp_path / "o.wav", chunk_seconds=1.0)
+    streamed, _ = audio.read(tmp_path / "o.wav")
+    api = tiny_model.enhance(src, chunk_seconds=1.0)
+    assert torch.allclose(streamed, api, atol=1e-6)
+    assert tiny_model.enhance(torch.from_numpy(x), sample_rate=22050, chunk_seconds=1.0).shape == (x.size,)
+
+
+def test_load_model_errors_are_clean(tmp_path):
+    from sepssl.errors import ModelError
+
+    with pytest.raises(ModelError, match="not found"):
+        load_model(tmp_path / "nope.pt")
+    (tmp_path / "junk.pt").write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="junk.pt"):
+        load_model(tmp_path / "junk.pt")
+
+
+def test_model_file_cannot_run_code(tmp_path):
+    import pickle
+
+    from sepssl.errors import ModelError
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    torch.save({"format": "sepssl-model/1", "x": Evil()}, tmp_path / "evil.pt", pickle_protocol=2)
+    with pytest.raises(ModelError):
+        load_model(tmp_path / "evil.pt")
+
+
+def test_console_script_exit_codes(tmp_path, model_file):
+    audio.write(tmp_path / "a.wav", noisy(0.3), RATE)
+    ok = subprocess.run([sys.executable, "-m", "sepssl.cli", "enhance", "-q", str(tmp_path / "a.wav"),
+                         "-o", str(tmp_path / "o"), "--model", model_file], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    bad = subprocess.run([sys.executable, "-m", "sepssl.cli", "enhance", "-q", str(tmp_path / "a.wav"),
+                          "-o", str(tmp_path / "o2"), "--model", str(tmp_path / "missing.pt")],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert bad.stderr.strip().count("\n") == 0 and "missing.pt" in bad.stderr
