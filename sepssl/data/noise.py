@@ -1,0 +1,265 @@
+"""Noise: real recorded sounds from Debian game/ambience packages, and synthetic noises.
+
+Why: the prototype found noise variety to be the main limit on real-world gains, so the pool
+mixes many real sources (ambience, sound effects, music) with synthetic kinds that cover what
+recordings miss (coloured, speech-shaped, babble, hum, fan, clicks/bursts). Short real clips
+are stitched to the needed length, with crossfades or with pauses (transient noise).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .. import audio
+from ..errors import AudioError
+from .debian import Package
+
+SAMPLE_RATE = 16000
+AUDIO_GLOBS = ("*.wav", "*.ogg", "*.flac", "*.WAV", "*.OGG")
+SYNTHETIC_KINDS = ("white", "pink", "brown", "speech_shaped", "babble", "hum", "fan", "clicks")
+
+
+@dataclass(frozen=True)
+class NoiseFile:
+    package: str
+    version: str
+    rel: str           # path inside the package
+    path: Path
+    seconds: float
+
+    @property
+    def name(self) -> str:
+        return f"{self.package}:{self.rel}"
+
+
+def list_files(pkg: Package, min_seconds: float = 0.1) -> list[NoiseFile]:
+    """Readable audio files of a package, sorted by path."""
+    found = sorted({p for g in AUDIO_GLOBS for p in pkg.root.rglob(g) if p.is_file()})
+    out = []
+    for p in found:
+        try:
+            i = audio.info(p)
+        except AudioError:
+            continue
+        if i.seconds >= min_seconds:
+            out.append(NoiseFile(pkg.name, pkg.version, str(p.relative_to(pkg.root)), p,
+                                 round(i.seconds, 3)))
+    return out
+
+
+def split_files(files: list[NoiseFile], rng: np.random.Generator,
+                fractions: dict[str, float]) -> dict[str, list[NoiseFile]]:
+    """Assign whole files to splits so each split gets about its fraction of the duration.
+
+    Every split gets at least one file when there are enough files.
+    """
+    order = [files[i] for i in rng.permutation(len(files))]
+    names = list(fractions)
+    out: dict[str, list[NoiseFile]] = {s: [] for s in names}
+    if len(order) >= len(names):
+        for s in names:
+            out[s].append(order.pop(0))
+    total = sum(f.seconds for f in files) or 1.0
+    for f in order:
+        # Greedy: the split furthest below its share takes the file.
+        need = {s: fractions[s] - sum(g.seconds for g in out[s]) / total for s in names}
+        out[max(names, key=lambda s: need[s])].append(f)
+    return out
+
+
+def load(nf: NoiseFile, cache_dir: Path) -> np.ndarray:
+    """A noise file as float32 mono 16 kHz, cached as .npy after the first decode."""
+    cache = (Path(cache_dir).expanduser() / "decoded" / f"{nf.package}_{nf.version}"
+             / (nf.rel + ".npy"))
+    if cache.exists():
+        return np.load(cache, mmap_mode="r")
+    wav, _ = audio.read(nf.path, SAMPLE_RATE, check=False)
+    x = torch.nan_to_num(wav.mean(0)).numpy().astype(np.float32)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_name(cache.name + f".{np.random.default_rng().integers(1 << 30)}.part.npy")
+    np.save(tmp, x)
+    tmp.replace(cache)
+    return x
+
+
+def real(files: list[NoiseFile], n: int, rng: np.random.Generator, cache_dir: Path
+         ) -> tuple[np.ndarray, list[str]]:
+    """`n` samples of real noise from `files` (one package), stitched when the file is short."""
+    parts: list[np.ndarray] = []
+    names: list[str] = []
+    total = 0
+    gaps = rng.random() < 0.4      # transient style: pauses between short clips
+    for _ in range(200):
+        nf = files[int(rng.integers(len(files)))]
+        x = load(nf, cache_dir)
+        need = n - total
+        if len(x) > need:
+            for _try in range(5):
+                start = int(rng.integers(len(x) - need + 1))
+                seg = x[start:start + need]
+                if _rms(seg) > 0.05 * _rms(x):
+                    break
+            x = seg
+        if _rms(x) <= 1e-6:
+            continue
+        parts.append((x / _rms(x)).astype(np.float32))
+        names.append(nf.name)
+        total += len(x)
+        if total >= n:
+            break
+        if gaps:
+            g = int(rng.uniform(0.0, 0.6) * SAMPLE_RATE)
+            parts.append(np.zeros(g, np.float32))
+            total += g
+    y = crossfade_concat(parts, int(0.03 * SAMPLE_RATE))
+    if len(y) < n:  # only when every file was silent
+        y = np.concatenate([y, white(n - len(y), rng) * 1e-3])
+    return y[:n], names
+
+
+def crossfade_concat(parts: list[np.ndarray], fade: int) -> np.ndarray:
+    """Join pieces with raised-cosine crossfades of `fade` samples (shorter for short pieces)."""
+    out = parts[0].astype(np.float32)
+    for p in parts[1:]:
+        f = min(fade, len(out) // 2, len(p) // 2)
+        if f <= 1:
+            out = np.concatenate([out, p])
+            continue
+        w = (0.5 - 0.5 * np.cos(np.linspace(0, np.pi, f))).astype(np.float32)
+        mid = out[-f:] * w[::-1] + p[:f] * w
+        out = np.concatenate([out[:-f], mid, p[f:]])
+    return out
+
+
+# ----------------------------------------------------------------------------- synthetic
+
+def white(n: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.standard_normal(n).astype(np.float32)
+
+
+def coloured(n: int, rng: np.random.Generator, exponent: float) -> np.ndarray:
+    """Noise with power spectrum 1/f**exponent (1 = pink, 2 = brown), 20 Hz floor."""
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.fft.rfftfreq(n, 1 / SAMPLE_RATE)
+    spec *= np.maximum(f, 20.0) ** (-exponent / 2)
+    return _unit(np.fft.irfft(spec, n))
+
+
+def speech_shaped(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Noise with a long-term average speech spectrum: flat to ~500 Hz, then falling by
+    about 6-10 dB per octave, rolled off below 100 Hz (random shape within those bounds)."""
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.maximum(np.fft.rfftfreq(n, 1 / SAMPLE_RATE), 1.0)
+    knee = rng.uniform(350, 700)
+    slope = rng.uniform(6, 10) / 6.02           # in powers of f (amplitude)
+    gain = np.where(f < knee, 1.0, (knee / f) ** slope) / np.sqrt(1 + (100 / f) ** 4)
+    return _unit(np.fft.irfft(spec * gain, n))
+
+
+def hum(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Mains hum: 50 or 60 Hz and its harmonics (odd ones stronger), slight noise."""
+    f0 = (50.0 if rng.random() < 0.5 else 60.0) * rng.uniform(0.995, 1.005)
+    t = np.arange(n) / SAMPLE_RATE
+    y = np.zeros(n)
+    for k in range(1, int(rng.integers(4, 16))):
+        amp = rng.uniform(0.2, 1.0) / k ** rng.uniform(0.3, 1.2) * (1.5 if k % 2 else 1.0)
+        y += amp * np.sin(2 * np.pi * f0 * k * t + rng.uniform(0, 2 * np.pi))
+    y = _unit(y) + 0.05 * white(n, rng)
+    if rng.random() < 0.5:                      # buzz: clipped hum has many harmonics
+        y = np.clip(y, -rng.uniform(0.5, 1.0), rng.uniform(0.5, 1.0))
+    return _unit(y)
+
+
+def fan(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Fan/engine: low-passed noise with resonances, slow amplitude modulation, blade tone."""
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.maximum(np.fft.rfftfreq(n, 1 / SAMPLE_RATE), 1.0)
+    cut = rng.uniform(300, 3000)
+    gain = 1 / np.sqrt(1 + (f / cut) ** rng.uniform(2, 6))
+    for _ in range(int(rng.integers(1, 5))):
+        fc, bw = rng.uniform(80, 2500), rng.uniform(10, 150)
+        gain += rng.uniform(0.5, 3) * np.exp(-0.5 * ((f - fc) / bw) ** 2)
+    y = _unit(np.fft.irfft(spec * gain, n))
+    t = np.arange(n) / SAMPLE_RATE
+    y *= 1 + rng.uniform(0.1, 0.4) * np.sin(2 * np.pi * rng.uniform(0.1, 2) * t
+                                           + rng.uniform(0, 2 * np.pi))
+    blade = rng.uniform(60, 400)
+    y += rng.uniform(0, 0.5) * np.sin(2 * np.pi * blade * t)
+    return _unit(y)
+
+
+def clicks(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Clicks and bursts: Poisson events of decaying filtered noise over a faint background."""
+    y = 0.02 * coloured(n, rng, rng.uniform(0, 2))
+    rate = rng.uniform(0.5, 8)                  # events per second
+    count = max(1, rng.poisson(rate * n / SAMPLE_RATE))
+    for _ in range(count):
+        length = int(rng.uniform(0.001, 0.15) * SAMPLE_RATE) + 2
+        start = int(rng.integers(max(1, n - length)))
+        burst = rng.standard_normal(length) * np.exp(-np.arange(length)
+                                                     / (length * rng.uniform(0.1, 0.5)))
+        if rng.random() < 0.5:                  # duller bursts
+            k = int(rng.integers(2, 12))
+            burst = np.convolve(burst, np.ones(k) / k, mode="same")
+        seg = y[start:start + length]
+        seg += rng.uniform(0.2, 1.0) * burst[:len(seg)] / (np.abs(burst).max() + 1e-9)
+    return _unit(y)
+
+
+def babble(n: int, rng: np.random.Generator, bank: list[tuple[str, np.ndarray]]
+           ) -> tuple[np.ndarray, list[str]]:
+    """3-6 talkers from `bank` ((talker, utterance) pairs), each looped to `n` at a random
+    offset, at random levels within 6 dB."""
+    talkers = sorted({t for t, _ in bank})
+    k = min(len(talkers), int(rng.integers(3, 7)))
+    chosen = [talkers[i] for i in rng.choice(len(talkers), size=k, replace=False)]
+    y = np.zeros(n, np.float32)
+    for t in chosen:
+        utts = [u for name, u in bank if name == t]
+        parts, total = [], 0
+        while total < n + SAMPLE_RATE:
+            u = utts[int(rng.integers(len(utts)))]
+            gap = np.zeros(int(rng.uniform(0.05, 0.5) * SAMPLE_RATE), np.float32)
+            parts += [u / (_rms(u) + 1e-9), gap]
+            total += len(u) + len(gap)
+        s = np.concatenate(parts)
+        off = int(rng.integers(len(s) - n + 1))
+        y += s[off:off + n] * 10 ** (rng.uniform(-6, 0) / 20)
+    return _unit(y), chosen
+
+
+def synthetic(kind: str, n: int, rng: np.random.Generator,
+              babble_bank: list[tuple[str, np.ndarray]] | None = None
+              ) -> tuple[np.ndarray, list[str]]:
+    """`n` samples of a synthetic noise kind; also returns a description list."""
+    if kind == "white":
+        return white(n, rng), [kind]
+    if kind == "pink":
+        return coloured(n, rng, rng.uniform(0.8, 1.2)), [kind]
+    if kind == "brown":
+        return coloured(n, rng, rng.uniform(1.7, 2.2)), [kind]
+    if kind == "speech_shaped":
+        return speech_shaped(n, rng), [kind]
+    if kind == "hum":
+        return hum(n, rng), [kind]
+    if kind == "fan":
+        return fan(n, rng), [kind]
+    if kind == "clicks":
+        return clicks(n, rng), [kind]
+    if kind == "babble":
+        if not babble_bank:
+            return speech_shaped(n, rng), ["speech_shaped"]
+        y, talkers = babble(n, rng, babble_bank)
+        return y, [f"babble({len(talkers)})"]
+    raise ValueError(f"unknown synthetic noise kind {kind!r}")
+
+
+def _rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if len(x) else 0.0
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return (x / (_rms(x) + 1e-12)).astype(np.float32)

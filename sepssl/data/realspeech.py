@@ -1,0 +1,82 @@
+"""Real speech: the Asterisk prompt packages (fr, it, ru), decoded from G.722 to 16 kHz.
+
+Why: the only real recorded speech we may use. Each package is one studio voice
+(fr_CA_f_June, it_IT_m_Carlo, ru_RU_f_IvrvoiceRU), so a package is a speaker. Prompts are short
+(often under 2 s), so clips are built by joining a speaker's prompts with short pauses.
+Decoded prompts are cached as one .npz per package version.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from .debian import Package
+from .tts import trim_silence
+
+SAMPLE_RATE = 16000
+PACKAGES = ("asterisk-core-sounds-fr-g722", "asterisk-core-sounds-it-g722",
+            "asterisk-core-sounds-ru-g722")
+
+
+@dataclass
+class SpeakerBank:
+    speaker: str                 # e.g. fr_CA_f_June
+    package: str
+    utterances: list[np.ndarray]  # float32, 16 kHz, silence-trimmed
+
+    @property
+    def seconds(self) -> float:
+        return sum(len(u) for u in self.utterances) / SAMPLE_RATE
+
+
+def load(pkg: Package, cache_dir: Path) -> SpeakerBank:
+    """Decode (or load from cache) every prompt of an asterisk g722 package."""
+    cache = Path(cache_dir).expanduser() / "decoded" / f"{pkg.name}_{pkg.version}.npz"
+    files = sorted(pkg.root.rglob("*.g722"))
+    if not files:
+        raise DataError(f"{pkg.name}: no .g722 files in {pkg.root}; delete that folder and "
+                        f"build again")
+    speaker = files[0].relative_to(pkg.root).parts[-2] if len(files[0].parts) > 1 else pkg.name
+    if cache.exists():
+        with np.load(cache) as z:
+            flat, offsets = z["pcm"], z["offsets"]
+        utts = [flat[a:b].astype(np.float32) / 32768.0 for a, b in zip(offsets[:-1], offsets[1:])]
+        return SpeakerBank(speaker, pkg.name, utts)
+    try:
+        import G722
+    except ImportError:
+        raise DataError("the G722 module is missing: pip install g722") from None
+    utts = []
+    for f in files:
+        pcm = np.asarray(G722.G722(SAMPLE_RATE, 64000).decode(f.read_bytes()), dtype=np.int16)
+        x = trim_silence(pcm.astype(np.float64) / 32768.0, SAMPLE_RATE, floor_db=-45.0)
+        if len(x) >= int(0.3 * SAMPLE_RATE) and np.abs(x).max() > 1e-3:
+            utts.append(x.astype(np.float32))
+    ints = [np.round(u * 32768.0).clip(-32768, 32767).astype(np.int16) for u in utts]
+    offsets = np.concatenate([[0], np.cumsum([len(u) for u in ints])]).astype(np.int64)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_name(cache.stem + ".part.npz")
+    np.savez(tmp, pcm=np.concatenate(ints), offsets=offsets)
+    tmp.replace(cache)
+    return SpeakerBank(speaker, pkg.name, [i.astype(np.float32) / 32768.0 for i in ints])
+
+
+def clip(bank: SpeakerBank, seconds: float, rng: np.random.Generator) -> np.ndarray:
+    """About `seconds` of this speaker: random prompts joined by 0.1-0.4 s pauses, or a random
+    window of one long prompt."""
+    n = int(seconds * SAMPLE_RATE)
+    first = bank.utterances[int(rng.integers(len(bank.utterances)))]
+    if len(first) >= n:
+        start = int(rng.integers(len(first) - n + 1))
+        return first[start:start + n].copy()
+    parts = [first]
+    total = len(first)
+    while total < n:
+        gap = np.zeros(int(rng.uniform(0.1, 0.4) * SAMPLE_RATE), np.float32)
+        u = bank.utterances[int(rng.integers(len(bank.utterances)))]
+        parts += [gap, u]
+        total += len(gap) + len(u)
+    return np.concatenate(parts)[:n]

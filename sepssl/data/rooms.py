@@ -1,0 +1,65 @@
+"""Simulated room impulse responses (pyroomacoustics shoebox rooms) and their application.
+
+Why: real recordings are reverberant; a fraction of the premixed speech is convolved with a
+random room. Convention: the clean reference stays the *dry* speech, time-aligned with the
+direct path of the reverberant image (the convolution output is advanced by the direct-path
+delay), at the direct path's gain (the RIR is scaled so its direct-path peak is 1). So clean and
+noisy have no delay between them, and a supervised model learns to dereverberate as well.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import fftconvolve
+
+from ..errors import DataError
+
+SAMPLE_RATE = 16000
+
+
+@dataclass
+class Rir:
+    h: np.ndarray        # float32, direct-path peak = 1 at index `direct`
+    direct: int
+    rt60: float          # target (Sabine)
+    room: tuple[float, float, float]
+    distance: float
+
+    def describe(self) -> dict:
+        return {"rt60_target": round(self.rt60, 3), "room_m": [round(v, 2) for v in self.room],
+                "distance_m": round(self.distance, 2), "length_s": round(len(self.h) / SAMPLE_RATE, 3)}
+
+
+def random_rir(rng: np.random.Generator, rt60_range=(0.2, 0.8), max_order: int = 60) -> Rir:
+    """One RIR of a random shoebox room, source and microphone at random positions."""
+    try:
+        import pyroomacoustics as pra
+    except ImportError:
+        raise DataError("pyroomacoustics is missing: pip install pyroomacoustics") from None
+    room = (float(rng.uniform(3, 10)), float(rng.uniform(3, 8)), float(rng.uniform(2.4, 4)))
+    rt60 = float(rng.uniform(*rt60_range))
+    try:
+        absorption, order = pra.inverse_sabine(rt60, list(room))
+    except ValueError:            # room too large for this RT60: fall back on a livelier one
+        absorption, order = pra.inverse_sabine(max(rt60, 0.5), list(room))
+    margin = 0.5
+    pos = lambda: [float(rng.uniform(margin, d - margin)) for d in room]  # noqa: E731
+    src, mic = pos(), pos()
+    src[2] = float(rng.uniform(1.2, 1.9))
+    mic[2] = float(rng.uniform(0.8, 2.0))
+    r = pra.ShoeBox(list(room), fs=SAMPLE_RATE, materials=pra.Material(absorption),
+                    max_order=int(min(order, max_order)))
+    r.add_source(src)
+    r.add_microphone(mic)
+    r.compute_rir()
+    h = np.asarray(r.rir[0][0], dtype=np.float64)
+    direct = int(np.argmax(np.abs(h)))
+    h = h / h[direct]
+    return Rir(h.astype(np.float32), direct, rt60, room, float(np.linalg.norm(np.subtract(src, mic))))
+
+
+def reverberate(x: np.ndarray, rir: Rir) -> np.ndarray:
+    """`x` in the room, same length, aligned so the direct path coincides with `x`."""
+    y = fftconvolve(x.astype(np.float64), rir.h.astype(np.float64))
+    return y[rir.direct:rir.direct + len(x)].astype(np.float32)
