@@ -63,8 +63,8 @@ def _evaluate(args) -> int:
     if md.is_file():
         print(md.read_text())
     print(f"report written to {args.report}")
-    failed = result.summary.get("failed", 0) if isinstance(result.summary, dict) else 0
-    return 1 if failed or result.unpaired else 0
+    files = result.summary["files"]
+    return 1 if files["failed"] or files["unpaired"] else 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -29,27 +29,37 @@ def _overlap(chunk: int, rate: int) -> int:
 
 @torch.no_grad()
 def enhance_stream(model: torch.nn.Module, read: Callable[[int, int], torch.Tensor], length: int,
-                   sample_rate: int, chunk_seconds: float = DEFAULT_CHUNK_SECONDS
-                   ) -> Iterator[torch.Tensor]:
-    """Enhanced `(channels, n)` pieces of a signal of `length` frames given by `read(start, n)`."""
+                   sample_rate: int, chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
+                   batch_chunks: int = 8) -> Iterator[torch.Tensor]:
+    """Enhanced `(channels, n)` pieces of a signal of `length` frames given by `read(start, n)`.
+
+    Up to `batch_chunks` chunks go through the model as one batch: a recurrent model at batch 1
+    is step-overhead bound, so batching chunks is several times faster at the same memory bound.
+    """
     chunk = max(int(chunk_seconds * sample_rate), 1)
     overlap = _overlap(chunk, sample_rate)
     device = next(model.parameters()).device
+    starts = chunk_starts(length, chunk, overlap)
 
     def processed() -> Iterator[torch.Tensor]:
-        for start in chunk_starts(length, chunk, overlap):
-            block = read(start, min(chunk, length - start))
-            yield _enhance_block(model, block, sample_rate, device)
+        for i in range(0, len(starts), batch_chunks):
+            group = [read(s, min(chunk, length - s)) for s in starts[i:i + batch_chunks]]
+            same = [b for b in group if b.shape[-1] == group[0].shape[-1]]
+            yield from _enhance_blocks(model, same, sample_rate, device)
+            for block in group[len(same):]:  # the shorter last chunk, alone (no padding)
+                yield from _enhance_blocks(model, [block], sample_rate, device)
 
     yield from overlap_add(processed(), overlap)
 
 
-def _enhance_block(model, block: torch.Tensor, rate: int, device) -> torch.Tensor:
-    n = block.shape[-1]
-    x = audio.resample(block.to(device), rate, model.sample_rate)  # channels act as the batch
+def _enhance_blocks(model, blocks: list[torch.Tensor], rate: int, device) -> list[torch.Tensor]:
+    """Equal-length `(channels, n)` blocks through the model at once (chunks × channels = batch)."""
+    channels, n = blocks[0].shape
+    x = torch.cat(blocks).to(device)
+    x = audio.resample(x, rate, model.sample_rate)
     y = audio.resample(model(x), model.sample_rate, rate)
-    y = torch.nn.functional.pad(y, (0, max(0, n - y.shape[-1])))[..., :n]
-    return y.float().cpu()
+    y = torch.nn.functional.pad(y, (0, max(0, n - y.shape[-1])))[..., :n].float().cpu()
+    return list(y.split(channels))
 
 
 def enhance_signal(model, wav: torch.Tensor, sample_rate: int,

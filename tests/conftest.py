@@ -59,3 +59,13 @@ def tiny_model():
 
     torch.manual_seed(0)
     return Enhancer({"name": "masker", "hidden": 16, "layers": 1}, sample_rate=RATE).eval()
+
+
+@pytest.fixture(scope="session")
+def small_corpus(tmp_path_factory) -> Path:
+    """`sepssl data --size small`, built once per test session (real TTS, packages, noises)."""
+    from sepssl.data.corpus import build_corpus
+
+    out = tmp_path_factory.mktemp("corpus") / "small"
+    build_corpus(out, size="small", seed=0, progress=False)
+    return out
