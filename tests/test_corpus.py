@@ -217,3 +217,17 @@ def test_errors(tmp_path):
     with pytest.raises(DataError, match="not empty"):
         build_corpus(tmp_path / "busy", "small")
     assert (tmp_path / "busy" / "notes.txt").exists()
+
+
+@pytest.mark.parametrize("engine,voice,variant", [
+    ("espeak-ng", "en-gb-scotland", "m3"), ("flite", "slt", ""), ("festival", "kal", ""),
+    ("festival", "slt_hts", "")])
+def test_tts_engines(engine, voice, variant):
+    from sepssl.data import tts
+    if engine not in tts.available_engines():
+        pytest.skip(f"{engine} not installed")
+    rng = np.random.default_rng(0)
+    spk = tts.random_speaker(rng, "x", engine, voice, variant)
+    x = tts.synthesize(spk, "Four green bottles stood on the table.", rng)
+    assert x.dtype == np.float32 and x.ndim == 1 and np.isfinite(x).all()
+    assert 1.0 < len(x) / tts.SAMPLE_RATE < 5.0 and np.abs(x).max() > 0.01

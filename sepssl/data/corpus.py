@@ -112,7 +112,7 @@ PLANS = {
         babble_talkers={"train": 3, "valid": 3, "test": 3}, babble_utts=2,
         rirs={"train": 4, "valid": 2, "test": 2}),
     "full": Plan(
-        engines=("espeak-ng", "flite", "festival"), download=True, train_hours=2.05,
+        engines=("espeak-ng", "flite", "festival"), download=True, train_hours=2.1,
         train_clips=None, real_fraction=0.5, valid_pairs=150, test_pairs=200,
         train_noise_minutes=45.0, train_noise_clips=None,
         targets={"train": {"espeak-ng": 28, "flite": 8, "festival": 4},
@@ -125,10 +125,11 @@ PLANS = {
 
 def build_corpus(out_dir: str | os.PathLike, size: str = "small", seed: int = 0,
                  cache_dir: str | os.PathLike | None = None, progress: bool = True,
-                 workers: int = 2) -> dict:
+                 *, workers: int = 2) -> dict:
     """Build the corpus into `out_dir` and return the summary written to `corpus.json`.
 
-    Same seed, size and package versions give byte-identical wav files and manifests.
+    Same seed, size and package versions give byte-identical wav files and manifests, whatever
+    the number of `workers` (processes for synthesis and mixing; the machine has 2 cores).
     `out_dir` is replaced if it holds an earlier corpus (a folder with corpus.json or
     manifests/); any other non-empty folder is refused.
     """
@@ -138,8 +139,8 @@ def build_corpus(out_dir: str | os.PathLike, size: str = "small", seed: int = 0,
     plan = PLANS[size]
     out = Path(out_dir)
     cache = Path(cache_dir).expanduser() if cache_dir else Path("~/.cache/sepssl").expanduser()
-    _prepare_out(out)
     tts.check_engines(plan.engines)
+    _prepare_out(out)
 
     # ---- sources
     speech_pkgs, noise_pkgs = _fetch_sources(plan, cache)

@@ -7,6 +7,7 @@ Decoded prompts are cached as one .npz per package version.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from .tts import trim_silence
 SAMPLE_RATE = 16000
 PACKAGES = ("asterisk-core-sounds-fr-g722", "asterisk-core-sounds-it-g722",
             "asterisk-core-sounds-ru-g722")
+#: Prompts that are tones, silence or animal noises, not speech.
+_NOT_SPEECH = re.compile(r"^(beep|beeperr|ascending-2tone|descending-2tone|tt-monkeys)\.g722$")
+CACHE_TAG = "v2"      # bump when the selection or decoding of prompts changes
 
 
 @dataclass
@@ -34,12 +38,14 @@ class SpeakerBank:
 
 def load(pkg: Package, cache_dir: Path) -> SpeakerBank:
     """Decode (or load from cache) every prompt of an asterisk g722 package."""
-    cache = Path(cache_dir).expanduser() / "decoded" / f"{pkg.name}_{pkg.version}.npz"
-    files = sorted(pkg.root.rglob("*.g722"))
+    cache = Path(cache_dir).expanduser() / "decoded" / f"{pkg.name}_{pkg.version}.{CACHE_TAG}.npz"
+    files = sorted(f for f in pkg.root.rglob("*.g722") if not _NOT_SPEECH.search(f.name)
+                   and f.parent.name != "silence")
     if not files:
         raise DataError(f"{pkg.name}: no .g722 files in {pkg.root}; delete that folder and "
                         f"build again")
-    speaker = files[0].relative_to(pkg.root).parts[-2] if len(files[0].parts) > 1 else pkg.name
+    parts = files[0].relative_to(pkg.root).parts
+    speaker = parts[parts.index("sounds") + 1] if "sounds" in parts[:-1] else pkg.name
     if cache.exists():
         with np.load(cache) as z:
             flat, offsets = z["pcm"], z["offsets"]
