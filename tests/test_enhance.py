@@ -151,3 +151,13 @@ def test_console_script_exit_codes(tmp_path, model_file):
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.strip().count("\n") == 0 and "missing.pt" in bad.stderr
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_enhance_on_cuda_matches_cpu(tiny_model):
+    x = torch.from_numpy(noisy(3.0)).unsqueeze(0)
+    cpu = enhance_signal(tiny_model, x, RATE, chunk_seconds=1.0)
+    gpu = enhance_signal(tiny_model.to("cuda"), x, RATE, chunk_seconds=1.0)
+    tiny_model.to("cpu")
+    assert torch.allclose(cpu, gpu, atol=1e-4)

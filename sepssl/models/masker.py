@@ -31,12 +31,14 @@ class STFTMasker(nn.Module):
         length = wav.shape[-1]
         if length < self.n_fft:  # torch.stft's centred frames need n_fft // 2 samples of context
             wav = nn.functional.pad(wav, (0, self.n_fft - length))
-        spec = stft(wav, self.n_fft, self.hop)                       # (B, F, N)
-        feats = log_power(spec).transpose(1, 2)                      # (B, N, F)
-        feats = feats - feats.mean(dim=(1, 2), keepdim=True)
+        with torch.autocast(wav.device.type, enabled=False):  # FFTs stay in float32 under AMP
+            spec = stft(wav.float(), self.n_fft, self.hop)           # (B, F, N)
+            feats = log_power(spec).transpose(1, 2)                  # (B, N, F)
+            feats = feats - feats.mean(dim=(1, 2), keepdim=True)
         hidden, _ = self.rnn(feats)
-        masks = torch.sigmoid(self.mask(hidden))                     # (B, N, M*F)
+        masks = torch.sigmoid(self.mask(hidden)).float()             # (B, N, M*F)
         batch, frames, _ = masks.shape
         masks = masks.reshape(batch, frames, self.n_outputs, -1).permute(0, 2, 3, 1)
-        est = istft(apply_mask(spec.unsqueeze(1), masks), self.n_fft, self.hop, wav.shape[-1])
+        with torch.autocast(wav.device.type, enabled=False):
+            est = istft(apply_mask(spec.unsqueeze(1), masks), self.n_fft, self.hop, wav.shape[-1])
         return est[..., :length]
