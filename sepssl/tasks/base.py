@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import torch
 
+from ..dsp import mixing
 from ..errors import ConfigError
 
 
@@ -52,3 +53,15 @@ class Task:
         """What an `Enhancer` needs at inference time."""
         return {"n_outputs": self.n_outputs, "speech_outputs": list(self.speech_outputs),
                 "correction_alpha": None}
+
+
+def signal_plus_noise(signal: torch.Tensor, noise: torch.Tensor, snr_db, gain_db,
+                      generator: torch.Generator | None = None) -> Batch:
+    """Input = signal + noise at an SNR drawn from `snr_db`, target = signal; one random gain
+    from `gain_db` for both, after a shared peak limit. The pair both `supervised` (signal =
+    clean speech) and `noisy_target` (signal = noisy speech) train on."""
+    b = signal.shape[0]
+    mixture, _ = mixing.mix_at_snr(signal, noise, mixing.uniform(b, *snr_db, signal, generator))
+    mixture, signal = mixing.peak_normalize(mixture, signal)
+    gain = (10 ** (mixing.uniform(b, *gain_db, signal, generator) / 20))[:, None]
+    return Batch(inputs=mixture * gain, targets=(signal * gain).unsqueeze(1))

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..dsp import mixing
-from .base import Batch, Task
+from .base import Batch, Task, signal_plus_noise
 from .supervised import SignalLoss
 
 
@@ -25,12 +24,8 @@ class NoisyTarget(Task):
         correction_alpha: float | None = None             # Noisier2Noise correction at inference
 
     def make_batch(self, raw, generator=None) -> Batch:
-        noisy, noise = raw["speech"], raw["noise"]
-        snr = mixing.uniform(noisy.shape[0], *self.options.extra_snr_db, noisy, generator)
-        noisier, _ = mixing.mix_at_snr(noisy, noise, snr)
-        noisier, noisy = mixing.peak_normalize(noisier, noisy)
-        gain = 10 ** (mixing.uniform(noisy.shape[0], *self.options.gain_db, noisy, generator) / 20)
-        return Batch(inputs=noisier * gain[:, None], targets=(noisy * gain[:, None]).unsqueeze(1))
+        return signal_plus_noise(raw["speech"], raw["noise"], self.options.extra_snr_db,
+                                 self.options.gain_db, generator)
 
     def loss(self, est, batch):
         return SignalLoss(self.options.loss)(est[:, 0], batch.targets[:, 0])

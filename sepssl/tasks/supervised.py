@@ -10,8 +10,7 @@ from dataclasses import dataclass
 import torch
 
 from .. import losses
-from ..dsp import mixing
-from .base import Batch, Task
+from .base import Batch, Task, signal_plus_noise
 
 
 @dataclass
@@ -32,12 +31,8 @@ class Supervised(Task):
         loss: str = "snr"
 
     def make_batch(self, raw, generator=None) -> Batch:
-        clean, noise = raw["speech"], raw["noise"]
-        snr = mixing.uniform(clean.shape[0], *self.options.snr_db, clean, generator)
-        noisy, _ = mixing.mix_at_snr(clean, noise, snr)
-        noisy, clean = mixing.peak_normalize(noisy, clean)
-        gain = 10 ** (mixing.uniform(clean.shape[0], *self.options.gain_db, clean, generator) / 20)
-        return Batch(inputs=noisy * gain[:, None], targets=(clean * gain[:, None]).unsqueeze(1))
+        return signal_plus_noise(raw["speech"], raw["noise"], self.options.snr_db,
+                                 self.options.gain_db, generator)
 
     def loss(self, est, batch):
         return SignalLoss(self.options.loss)(est[:, 0], batch.targets[:, 0])
