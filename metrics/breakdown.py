@@ -37,12 +37,18 @@ def _mean(values: list[str]) -> float:
     return statistics.fmean(xs) if xs else float("nan")
 
 
+def _order(value: str):
+    """SNR bands by their lower edge, other groups alphabetically."""
+    head = value.split("..")[0]
+    return (0, float(head), "") if ".." in value else (1, 0.0, value)
+
+
 def table(rows: list[dict]) -> str:
     head = "| group | files | " + " | ".join(f"{m} in → out (Δ)" for m in METRICS) + " |"
     lines = [head, "|" + "---|" * (2 + len(METRICS))]
     groups = [("all", lambda r: True)]
     for key in ("speech", "noise", "snr_band"):
-        for value in sorted({r[key] for r in rows}):
+        for value in sorted({r[key] for r in rows}, key=_order):
             groups.append((f"{key} = {value}", lambda r, k=key, v=value: r[k] == v))
     groups.append(("real speech in real noise",
                    lambda r: r["speech"] == "real" and r["noise"].startswith("real")))

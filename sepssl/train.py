@@ -108,7 +108,7 @@ def train(cfg: Config) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.yaml").write_text(_yaml(cfg.to_dict()))
     started = time.time()
-    trainer.fit(module, train_loader, valid_loader, ckpt_path=resume)
+    trainer.fit(module, train_loader, valid_loader, ckpt_path=resume, weights_only=True)
     trainer.save_checkpoint(last)  # so a later run resumes from the very last step
     model_path = out / "model.pt"
     if trainer.is_global_zero:
