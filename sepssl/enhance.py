@@ -148,7 +148,7 @@ def enhance_paths(model, inputs: list[str], out_dir: str | os.PathLike,
             seconds[src] = audio.info(src).seconds
         except SepsslError:
             seconds[src] = 0.0
-    bar = tqdm(total=round(sum(seconds.values()), 1), unit="s", desc="enhancing",
+    bar = tqdm(total=sum(seconds.values()), unit="s", desc="enhancing",
                disable=not progress, dynamic_ncols=True,
                bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s audio [{elapsed}<{remaining}{postfix}]")
     for i, (src, rel) in enumerate(jobs):
