@@ -11,7 +11,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if ! .venv/bin/python -c "import sepssl, torch, torchaudio, asteroid, lightning, pesq, pystoi, pytest" 2>/dev/null \
    || [ pyproject.toml -nt .venv/.sepssl-installed ]; then
-  echo "setup: installing sepssl and its dependencies into .venv (about 2 minutes)"
+  echo "setup: installing sepssl and its dependencies into .venv (a few minutes)"
   .venv/bin/python -m pip install -q --upgrade "pip>=23" 2>&1 | grep -v "is ignored" || true
   .venv/bin/python -m pip install -q -c requirements/tested.txt -e ".[test]" 2>&1 | grep -v "is ignored" || true
   .venv/bin/python -c "import sepssl, torch, torchaudio, asteroid, lightning, pesq, pystoi" \
