@@ -215,7 +215,6 @@ def _format_for(path: Path) -> str:
 
 
 def _short(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if isinstance(exc, (bytes, bytearray)):
-        text = exc.decode(errors="replace")
-    return text[:200]
+    """The first line of an exception's message (or its type), at most 200 characters."""
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:200]

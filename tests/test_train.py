@@ -57,7 +57,7 @@ def test_resume_continues_from_last_checkpoint(toy_set, tmp_path):
 
 def test_ddp_two_cpu_processes_gloo(toy_set, tmp_path):
     out = tmp_path / "ddp"
-    cmd = [sys.executable, "-m", "sepssl.cli", "train", "-q", "/dev/null" if False else str(_write_cfg(toy_set, tmp_path)),
+    cmd = [sys.executable, "-m", "sepssl.cli", "train", "-q", str(_write_cfg(toy_set, tmp_path)),
            "--set", "trainer.devices=2", "--set", "trainer.strategy=ddp", "--set", "trainer.accelerator=cpu",
            "--set", f"trainer.out_dir={out}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PL_DISABLE_FORK": "1"}
