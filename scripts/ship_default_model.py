@@ -20,7 +20,8 @@ def main(model_path: str, report_dir: str) -> None:
     model.card["test_files"] = summary["files"]["scored"]
     model.card["card"] = "sepssl/pretrained/MODEL_CARD.md"
     path = model.save(PRETRAINED / "default.pt")
-    print(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MiB)")
+    params = sum(p.numel() for p in model.parameters())
+    print(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MiB, {params / 1e6:.2f} M parameters)")
 
 
 if __name__ == "__main__":
