@@ -51,6 +51,8 @@ class TrainerConfig:
     precision: str = "auto"            # auto: 16-mixed on GPU, 32 on CPU
     seed: int = 0
     resume: bool = True                # continue from out_dir/checkpoints/last.ckpt if present
+    init_from: str | None = None       # start from this model/checkpoint's weights (pre-training);
+                                       # layers whose shapes differ (the output layer) stay fresh
     progress: bool = True
 
 

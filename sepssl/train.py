@@ -34,10 +34,11 @@ class TaskModule(L.LightningModule):
         self.task = build_task(task_cfg.pop("name"), **task_cfg)
         self.enhancer = Enhancer(config["model"], sample_rate=config["sample_rate"],
                                  **self.task.export())
+        self.task_state = self.task.auxiliary(self.enhancer.net)  # e.g. RemixIT's teacher
 
     def training_step(self, raw: dict[str, torch.Tensor], _):
         batch = self.task.make_batch(raw)
-        est = self.enhancer.net(batch.inputs)
+        est = self.enhancer.separate(batch.inputs)
         loss = self.task.loss(est, batch)
         self.log("train/loss", loss, prog_bar=True, batch_size=batch.inputs.shape[0])
         return loss
@@ -50,6 +51,9 @@ class TaskModule(L.LightningModule):
         self.log("val/si_sdr", si_out.mean(), prog_bar=True, **kw)
         self.log("val/si_sdr_in", si_in.mean(), **kw)
         self.log("val/si_sdri", (si_out - si_in).mean(), prog_bar=True, **kw)
+
+    def on_train_batch_end(self, *_):
+        self.task.after_step(self.enhancer.net)
 
     def configure_optimizers(self):
         opt = self.config["optim"]
@@ -86,6 +90,8 @@ def train(cfg: Config) -> Path:
     L.seed_everything(t.seed, workers=True, verbose=False)
     train_loader, valid_loader = make_loaders(cfg)
     module = TaskModule(cfg.to_dict())
+    if t.init_from:
+        init_from(module.enhancer.net, t.init_from)
     monitor = "val/si_sdr" if valid_loader is not None else "train/loss"
     ckpt = L.pytorch.callbacks.ModelCheckpoint(
         dirpath=out / "checkpoints", filename="best", monitor=monitor,
@@ -114,6 +120,22 @@ def train(cfg: Config) -> Path:
     if trainer.is_global_zero:
         _export(module, ckpt, trainer, model_path, cfg, time.time() - started)
     return model_path
+
+
+def init_from(net: torch.nn.Module, path: str) -> list[str]:
+    """Copy every weight of the model at `path` whose name and shape match `net`'s (denoising
+    pre-training → separation keeps all but the output layer); returns the names left fresh."""
+    from .models.enhancer import load_model
+
+    source = load_model(path).net.state_dict()
+    own = net.state_dict()
+    fresh = [k for k, v in own.items() if k not in source or source[k].shape != v.shape]
+    if len(fresh) == len(own):
+        raise ConfigError(f"trainer.init_from: {path} shares no weights with this model")
+    net.load_state_dict({**own, **{k: source[k] for k in own if k not in fresh}})
+    if fresh:
+        print(f"init_from {path}: kept fresh (shape differs): {', '.join(fresh)}")
+    return fresh
 
 
 def _export(module: TaskModule, ckpt, trainer, path: Path, cfg: Config, seconds: float) -> None:

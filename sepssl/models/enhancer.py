@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..dsp import mixing
 from ..errors import ModelError
 from .registry import build_model
 
@@ -25,7 +26,8 @@ class Enhancer(nn.Module):
 
     def __init__(self, model: dict[str, Any], n_outputs: int = 1,
                  speech_outputs: list[int] | None = None, sample_rate: int = 16000,
-                 correction_alpha: float | None = None, card: dict[str, Any] | None = None):
+                 correction_alpha: float | None = None, mixture_consistency: bool = False,
+                 card: dict[str, Any] | None = None):
         super().__init__()
         self.spec = {"name": model.get("name", "masker"),
                      "kwargs": {k: v for k, v in model.items() if k != "name"}}
@@ -35,10 +37,17 @@ class Enhancer(nn.Module):
         self.speech_outputs = list(speech_outputs if speech_outputs is not None else [0])
         self.sample_rate = sample_rate
         self.correction_alpha = correction_alpha
+        self.mixture_consistency = mixture_consistency
         self.card = dict(card or {})
 
+    def separate(self, wav: torch.Tensor) -> torch.Tensor:
+        """All outputs `(batch, n_outputs, time)`, projected to sum to the input if the model
+        was trained with mixture consistency. Training and inference both go through here."""
+        est = self.net(wav)
+        return mixing.mixture_consistency(est, wav) if self.mixture_consistency else est
+
     def forward(self, wav: torch.Tensor) -> torch.Tensor:
-        speech = self.net(wav)[:, self.speech_outputs].sum(1)
+        speech = self.separate(wav)[:, self.speech_outputs].sum(1)
         if self.correction_alpha:
             # Noisier2Noise: trained on z = y + m with m at alpha times the noise level,
             # E[x|z] = ((1 + a²)·E[y|z] − z) / a²; applied here to the observed mixture.
@@ -68,7 +77,7 @@ class Enhancer(nn.Module):
         return {"format": FORMAT, "model": {"name": self.spec["name"], **self.spec["kwargs"]},
                 "n_outputs": self.n_outputs, "speech_outputs": self.speech_outputs,
                 "sample_rate": self.sample_rate, "correction_alpha": self.correction_alpha,
-                "card": self.card,
+                "mixture_consistency": self.mixture_consistency, "card": self.card,
                 "state_dict": {k: v.detach().cpu() for k, v in self.net.state_dict().items()}}
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -83,7 +92,8 @@ class Enhancer(nn.Module):
     def from_dict(cls, data: dict[str, Any]) -> "Enhancer":
         enh = cls(data["model"], n_outputs=data["n_outputs"],
                   speech_outputs=data["speech_outputs"], sample_rate=data["sample_rate"],
-                  correction_alpha=data.get("correction_alpha"), card=data.get("card"))
+                  correction_alpha=data.get("correction_alpha"),
+                  mixture_consistency=bool(data.get("mixture_consistency", False)), card=data.get("card"))
         enh.net.load_state_dict(data["state_dict"])
         return enh.eval()
 

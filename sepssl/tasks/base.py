@@ -19,12 +19,19 @@ class Batch:
 
 
 class Task:
-    """Subclasses set `name`, `needs` (raw batch keys), `Options` (a dataclass of settings)."""
+    """Subclasses set `name`, `needs` (raw batch keys), `Options` (a dataclass of settings).
+
+    `n_outputs`, `speech_outputs` and `mixture_consistency` describe the network the task
+    trains; they may depend on the options (set them in `__init__`). Tasks that need more than
+    the trained network (RemixIT's teacher) create it in `auxiliary` and update it in
+    `after_step`; the trainer keeps it on the training device and in checkpoints.
+    """
 
     name: ClassVar[str]
     needs: ClassVar[tuple[str, ...]] = ("speech", "noise")
     n_outputs: int = 1
     speech_outputs: tuple[int, ...] = (0,)
+    mixture_consistency: bool = False
 
     @dataclass
     class Options:
@@ -45,6 +52,13 @@ class Task:
     def loss(self, est: torch.Tensor, batch: Batch) -> torch.Tensor:
         raise NotImplementedError
 
+    def auxiliary(self, net: torch.nn.Module) -> torch.nn.Module | None:
+        """Called once with the network being trained; may return a module the task uses."""
+        return None
+
+    def after_step(self, net: torch.nn.Module) -> None:
+        """Called after every optimiser step."""
+
     def infer(self, est: torch.Tensor) -> torch.Tensor:
         """The enhanced speech `(batch, time)` from the model's `(batch, outputs, time)`."""
         return est[:, list(self.speech_outputs)].sum(1)
@@ -52,7 +66,7 @@ class Task:
     def export(self) -> dict[str, Any]:
         """What an `Enhancer` needs at inference time."""
         return {"n_outputs": self.n_outputs, "speech_outputs": list(self.speech_outputs),
-                "correction_alpha": None}
+                "mixture_consistency": self.mixture_consistency, "correction_alpha": None}
 
 
 def signal_plus_noise(signal: torch.Tensor, noise: torch.Tensor, snr_db, gain_db,
