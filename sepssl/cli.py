@@ -17,6 +17,13 @@ from .errors import SepsslError
 def _data(args) -> int:
     from .data.corpus import build_corpus
 
+    if args.two_talker_from:
+        from .data.two_talker import build_two_talker
+
+        summary = build_two_talker(args.two_talker_from, args.out, seed=args.seed,
+                                   progress=not args.quiet)
+        print(f"two-talker sets written to {args.out}: {summary['counts']}")
+        return 0
     summary = build_corpus(args.out, size=args.size, seed=args.seed, cache_dir=args.cache,
                            progress=not args.quiet)
     print(f"corpus written to {args.out}")
@@ -78,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", required=True, help="folder to write the corpus into")
     d.add_argument("--size", choices=["small", "full"], default="small")
     d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--two-talker-from", metavar="CORPUS", default=None,
+                   help="instead: two-talker mixtures from CORPUS's clean speech (separation)")
     d.add_argument("--cache", default=None, help="download / decode cache (default ~/.cache/sepssl)")
     d.add_argument("-q", "--quiet", action="store_true")
     d.set_defaults(run=_data)

@@ -44,9 +44,12 @@ class TaskModule(L.LightningModule):
         return loss
 
     def validation_step(self, pair, _):
-        noisy, clean = pair
-        est = self.enhancer(noisy)
-        si_out, si_in = losses.si_sdr(est, clean), losses.si_sdr(noisy, clean)
+        noisy, refs = pair                       # (1, time), (1, references, time)
+        if refs.shape[1] == 1:                   # enhancement: the speech estimate
+            si_out = losses.si_sdr(self.enhancer(noisy), refs[:, 0])
+        else:                                    # separation: outputs matched to sources
+            si_out = losses.pit_si_sdr(self.enhancer.separate(noisy), refs)[0].mean(1)
+        si_in = losses.si_sdr(noisy.unsqueeze(1), refs).mean(1)
         kw = dict(batch_size=noisy.shape[0], sync_dist=True)
         self.log("val/si_sdr", si_out.mean(), prog_bar=True, **kw)
         self.log("val/si_sdr_in", si_in.mean(), **kw)

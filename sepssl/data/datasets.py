@@ -103,7 +103,10 @@ class SpeechNoiseClips(Dataset):
 
 
 class PairedFiles(Dataset):
-    """Whole (noisy, clean) files paired by relative path under `root/noisy` and `root/clean`."""
+    """Whole (noisy, clean) files paired by relative path under `root/noisy` and `root/clean`.
+
+    Items are the mono mixture `(time,)` and the references `(channels, time)`: one channel
+    for enhancement sets, one channel per source for separation sets."""
 
     def __init__(self, root, sample_rate: int, limit: int | None = None):
         root = Path(root)
@@ -124,4 +127,4 @@ class PairedFiles(Dataset):
         noisy, _ = audio.read(self.pairs[i][0], self.sample_rate, check=False)
         clean, _ = audio.read(self.pairs[i][1], self.sample_rate, check=False)
         n = min(noisy.shape[-1], clean.shape[-1])
-        return noisy.mean(0)[:n], clean.mean(0)[:n]
+        return noisy.mean(0)[:n], clean[:, :n]

@@ -57,3 +57,15 @@ def mixture_consistency(est: torch.Tensor, mixture: torch.Tensor) -> torch.Tenso
     (equal share of the residual per source, Wisdom et al. 2019)."""
     residual = mixture - est.sum(1)
     return est + residual.unsqueeze(1) / est.shape[1]
+
+
+def mixture_of_mixtures(mixtures: torch.Tensor) -> torch.Tensor:
+    """MixIT's input: the sum of the `(batch, n_mix, time)` reference mixtures."""
+    return mixtures.sum(1)
+
+
+def remix(est: torch.Tensor, to_first: torch.Tensor) -> torch.Tensor:
+    """Binary remix of `(batch, M, time)` outputs onto two mixtures: `to_first` `(batch, M)`
+    bool says which outputs sum into mixture 0; the rest sum into mixture 1."""
+    a = to_first.to(est.dtype)
+    return torch.stack([a, 1 - a], 1) @ est

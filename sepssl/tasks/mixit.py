@@ -1,0 +1,85 @@
+"""Mixture invariant training (MixIT, Wisdom et al. 2020): no clean sources needed.
+
+The input is a mixture of two mixtures (MoM) made on the device; the model emits M outputs;
+the loss takes the best binary remix of the outputs onto the two reference mixtures
+(`sepssl.losses.mixit_loss`, exact, without a loop over the 2^M assignments). Outputs are
+projected to sum to the MoM (mixture consistency).
+
+- `mode: enhance` — mixture 0 = the user's noisy speech, mixture 1 = a noise-only clip at an
+  SNR drawn from `snr_db` against it. The first `speech_outputs` outputs may only go to
+  mixture 0 (the noise-only reference can take noise outputs only); at inference the speech
+  outputs are summed.
+- `mode: separate` — `speech` items are already mixtures (e.g. two talkers); MoMs pair example
+  i with example i + B/2 of the batch. At inference all outputs are sources.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .. import losses
+from ..dsp import mixing
+from ..errors import ConfigError
+from .base import Batch, Task
+
+
+def sparsity(est: torch.Tensor) -> torch.Tensor:
+    """Over-separation guard: `Σ rms_m / (√(Σ rms_m²)·M)` per example, small when few outputs
+    are active."""
+    rms = est.pow(2).mean(-1).add(1e-8).sqrt()
+    return rms.sum(1) / (rms.pow(2).sum(1).sqrt() * est.shape[1])
+
+
+class MixIT(Task):
+    name = "mixit"
+    mixture_consistency = True
+
+    @dataclass
+    class Options:
+        mode: str = "enhance"                      # enhance | separate
+        outputs: int = 4                           # M
+        speech_outputs: int = 1                    # enhance: outputs that hold speech
+        snr_db: tuple[float, float] = (-5.0, 10.0)  # enhance: noisy speech vs the noise clip
+        gain_db: tuple[float, float] = (-20.0, 0.0)
+        loss: str = "snr"                          # snr (soft cap) | si_sdr
+        soft_cap_db: float = 30.0
+        method: str = "exact"                      # exact | efficient (least squares)
+        sparsity_weight: float = 0.0
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        o = self.options
+        if o.mode not in ("enhance", "separate"):
+            raise ConfigError(f"task.mode: {o.mode!r} is not 'enhance' or 'separate'")
+        if o.outputs < 2 or (o.mode == "enhance" and not 1 <= o.speech_outputs < o.outputs):
+            raise ConfigError("task.outputs / task.speech_outputs: need outputs ≥ 2 and, to "
+                              "enhance, 1 ≤ speech_outputs < outputs")
+        self.n_outputs = o.outputs
+        self.speech_outputs = (tuple(range(o.speech_outputs)) if o.mode == "enhance"
+                               else tuple(range(o.outputs)))
+        self.only_first = self.speech_outputs if o.mode == "enhance" else ()
+
+    def make_batch(self, raw, generator=None) -> Batch:
+        o = self.options
+        speech = raw["speech"]
+        if o.mode == "enhance":
+            snr = mixing.uniform(speech.shape[0], *o.snr_db, speech, generator)
+            refs = torch.stack([speech, mixing.scale_to_snr(speech, raw["noise"], snr)], 1)
+        else:
+            half = speech.shape[0] // 2
+            if half == 0:
+                raise ConfigError("task mixit (separate) needs a batch of at least 2 mixtures")
+            refs = torch.stack([speech[:half], speech[half:2 * half]], 1)
+        mom = mixing.mixture_of_mixtures(refs)
+        mom, refs = mixing.peak_normalize(mom, refs)
+        gain = 10 ** (mixing.uniform(mom.shape[0], *o.gain_db, mom, generator) / 20)
+        return Batch(inputs=mom * gain[:, None], targets=refs * gain[:, None, None])
+
+    def loss(self, est, batch):
+        o = self.options
+        value, _ = losses.mixit_loss(est, batch.targets, loss=o.loss, soft_cap_db=o.soft_cap_db,
+                                     only_first=self.only_first, method=o.method)
+        if o.sparsity_weight:
+            value = value + o.sparsity_weight * sparsity(est)
+        return value.mean()
