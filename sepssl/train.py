@@ -88,6 +88,7 @@ def train(cfg: Config) -> Path:
     """Train as the config says; returns the exported model file (out_dir/model.pt)."""
     warnings.filterwarnings("ignore", ".*does not have many workers.*")
     warnings.filterwarnings("ignore", ".*pkg_resources is deprecated.*")
+    warnings.filterwarnings("ignore", ".*module\\(s\\) in eval mode.*")  # frozen teachers/predictors
     t = cfg.trainer
     out = Path(t.out_dir)
     L.seed_everything(t.seed, workers=True, verbose=False)

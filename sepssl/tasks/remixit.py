@@ -1,0 +1,125 @@
+"""RemixIT (Tzinis et al. 2022): self-training with a teacher that keeps improving.
+
+A teacher separates the user's noisy recordings x into speech s_T and noise n_T = x − s_T; the
+student hears s_T + n_T permuted across the batch (a new mixture whose parts are known) and
+learns to take it apart again: loss = 0.5·(−SI-SDR speech) + 0.5·(−SI-SDR noise), each
+SI-SDR clamped to ±30 dB. The student emits speech; its noise is input − speech, so its two
+estimates always sum to its input (mixture consistency by construction). The teacher starts
+from any trained sepssl model (`teacher`: noisy_target, mixit, …) and follows the student by
+an exponential moving average of the weights (`teacher_update: ema`, momentum 0.99) or is
+replaced by it every `replace_every` steps (`replace`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .. import losses
+from ..dsp import mixing
+from ..errors import ConfigError
+from .base import Batch, Task
+
+
+class Teacher(nn.Module):
+    """A frozen enhancer plus the number of student steps seen (kept in checkpoints)."""
+
+    def __init__(self, enhancer: nn.Module):
+        super().__init__()
+        self.enhancer = enhancer.requires_grad_(False)
+        self.register_buffer("steps", torch.zeros((), dtype=torch.long))
+
+    @torch.no_grad()
+    def forward(self, wav: torch.Tensor) -> torch.Tensor:
+        self.enhancer.eval()
+        return self.enhancer(wav)
+
+
+def clamped_neg_si_sdr(est: torch.Tensor, ref: torch.Tensor, limit: float = 30.0) -> torch.Tensor:
+    return -losses.si_sdr(est, ref).clamp(-limit, limit)
+
+
+class RemixIT(Task):
+    name = "remixit"
+    needs = ("speech",)
+
+    @dataclass
+    class Options:
+        teacher: str | None = None             # model file / checkpoint the teacher starts from
+        teacher_update: str = "ema"            # ema | replace
+        momentum: float = 0.99                 # ema: teacher ← m·teacher + (1 − m)·student
+        replace_every: int = 1000              # replace: steps between teacher replacements
+        gain_db: tuple[float, float] = (-20.0, 0.0)
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        o = self.options
+        if o.teacher_update not in ("ema", "replace"):
+            raise ConfigError(f"task.teacher_update: {o.teacher_update!r} is not 'ema' or 'replace'")
+        if not 0.0 <= o.momentum < 1.0:
+            raise ConfigError(f"task.momentum: must be in [0, 1), got {o.momentum}")
+        self.teacher: Teacher | None = None
+
+    def auxiliary(self, net):
+        from ..models.enhancer import load_model
+
+        if not self.options.teacher:
+            raise ConfigError("task.teacher: RemixIT needs a trained model to start its teacher "
+                              "from, e.g. sepssl/pretrained/default.pt or runs/mixit/model.pt")
+        self.teacher = Teacher(load_model(self.options.teacher))
+        same = _same_shapes(self.teacher.enhancer.net, net)
+        if self.options.teacher_update == "ema" and not same:
+            raise ConfigError(f"task.teacher: {self.options.teacher} has another architecture "
+                              "than the student, so it cannot follow it by EMA; use "
+                              "teacher_update: replace, or a teacher of the student's shape")
+        return self.teacher
+
+    def after_step(self, net):
+        t, o = self.teacher, self.options
+        t.steps += 1
+        if o.teacher_update == "ema":
+            with torch.no_grad():
+                for mine, theirs in zip(t.enhancer.net.state_dict().values(),
+                                        net.state_dict().values()):
+                    if mine.is_floating_point():
+                        mine.lerp_(theirs.detach(), 1 - o.momentum)
+                    else:
+                        mine.copy_(theirs)
+        elif int(t.steps) % o.replace_every == 0:
+            self._replace(net)
+
+    def _replace(self, net):
+        import copy
+
+        enh = self.teacher.enhancer
+        if not _same_shapes(enh.net, net):  # first replacement of a teacher of another shape
+            enh.net = copy.deepcopy(net).requires_grad_(False)
+            enh.n_outputs, enh.speech_outputs = 1, [0]
+            enh.mixture_consistency, enh.correction_alpha = False, None
+        else:
+            enh.net.load_state_dict(net.state_dict())
+
+    def make_batch(self, raw, generator=None) -> Batch:
+        if self.teacher is None:
+            raise ConfigError("task remixit: the teacher is set up by the trainer (auxiliary)")
+        x = raw["speech"]
+        x = x * (10 ** (mixing.uniform(x.shape[0], *self.options.gain_db, x, generator) / 20))[:, None]
+        speech = self.teacher(x).to(x.dtype)
+        noise = x - speech
+        order = torch.randperm(x.shape[0], generator=generator, device=x.device
+                               if generator is None else generator.device).to(x.device)
+        noise = noise[order]
+        inputs, speech, noise = mixing.peak_normalize(speech + noise, speech, noise)
+        return Batch(inputs=inputs, targets=torch.stack([speech, noise], 1))
+
+    def loss(self, est, batch):
+        speech = est[:, 0]
+        noise = batch.inputs - speech
+        return (0.5 * clamped_neg_si_sdr(speech, batch.targets[:, 0])
+                + 0.5 * clamped_neg_si_sdr(noise, batch.targets[:, 1])).mean()
+
+
+def _same_shapes(a: nn.Module, b: nn.Module) -> bool:
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(sa[k].shape == sb[k].shape for k in sa)
