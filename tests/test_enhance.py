@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from sepssl import audio, cli, load_model
+from sepssl import audio, cli, load_model, losses
 from sepssl.enhance import enhance_signal
 
 from conftest import RATE, noise, voiced
@@ -102,7 +102,21 @@ def test_chunked_equals_whole_file_within_boundary_tolerance(tiny_model):
     chunked = enhance_signal(tiny_model, x, RATE, chunk_seconds=1.5)
     assert chunked.shape == whole.shape == x.shape
     err = (chunked - whole).pow(2).sum() / whole.pow(2).sum()
-    assert err < 1e-2, float(err)  # below −20 dB: only the cross-faded boundaries differ
+    assert err < 1e-2, float(err)  # below −20 dB
+
+
+def test_default_model_streamed_is_as_good_as_whole_file():
+    """A BiGRU whose features are centred per input sees other context in a 10 s chunk than in
+    the whole file, so outputs differ everywhere a little (about −27 dB here, −17…−23 dB on the
+    benchmark's corpus files, metrics/streaming.md); what matters is that quality does not drop."""
+    model = load_model()
+    clean = torch.from_numpy(voiced(25, seed=3))
+    x = (clean + torch.from_numpy(noise(25, seed=4, color=1.0))).unsqueeze(0)
+    whole = enhance_signal(model, x, RATE, chunk_seconds=100)
+    streamed = enhance_signal(model, x, RATE, chunk_seconds=10)
+    err = (streamed - whole).pow(2).sum() / whole.pow(2).sum()
+    assert err < 10 ** (-1.5), float(err)  # below −15 dB
+    assert losses.si_sdr(streamed[0], clean) > losses.si_sdr(whole[0], clean) - 0.5
 
 
 def test_streaming_file_output_equals_in_memory_api(tmp_path, tiny_model):
