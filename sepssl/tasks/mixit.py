@@ -40,7 +40,7 @@ class MixIT(Task):
         mode: str = "enhance"                      # enhance | separate
         outputs: int = 4                           # M
         speech_outputs: int = 1                    # enhance: outputs that hold speech
-        snr_db: tuple[float, float] = (-5.0, 10.0)  # enhance: noisy speech vs the noise clip
+        snr_db: tuple[float, float] = (-5.0, 30.0)  # enhance: noisy speech vs the noise clip
         gain_db: tuple[float, float] = (-20.0, 0.0)
         loss: str = "snr"                          # snr (soft cap) | si_sdr
         soft_cap_db: float = 30.0
