@@ -45,6 +45,17 @@ def _train(args) -> int:
     return 0
 
 
+def _pretrain(args) -> int:
+    from .pretrain import load_pretrain_config, pretrain
+
+    cfg = load_pretrain_config(args.config, args.set)
+    if args.quiet:
+        cfg.trainer.progress = False
+    path = pretrain(cfg)
+    print(f"encoder written to {path}")
+    return 0
+
+
 def _enhance(args) -> int:
     import torch
 
@@ -97,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a config value, e.g. --set trainer.max_steps=100 (repeatable)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     t.set_defaults(run=_train)
+
+    r = sub.add_parser("pretrain", help="pre-train an SSL encoder (wav2vec2, cpc, byol_a) from a YAML recipe")
+    r.add_argument("config", help="YAML recipe, e.g. recipes/cpc/conf.yaml")
+    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value, e.g. --set encoder.size=base (repeatable)")
+    r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(run=_pretrain)
 
     e = sub.add_parser("enhance", help="enhance audio files, folders or globs")
     e.add_argument("inputs", nargs="+", metavar="INPUT", help="files, folders (recursive) or globs")

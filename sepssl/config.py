@@ -73,6 +73,16 @@ class Config:
 def load_config(path: str | os.PathLike | None = None, overrides: list[str] | None = None
                 ) -> Config:
     """Read a YAML recipe (or start from defaults) and apply `key.sub=value` overrides."""
+    raw = read_recipe(path, overrides)
+    if isinstance(raw.get("model"), dict):
+        raw["model"].setdefault("name", "masker")
+    return _build(Config, raw, "")
+
+
+def read_recipe(path: str | os.PathLike | None = None, overrides: list[str] | None = None
+                ) -> dict[str, Any]:
+    """The raw mapping of a YAML recipe (or {}) with `key.sub=value` overrides applied; shared
+    by `load_config` and other commands' configs (`sepssl.pretrain`)."""
     raw: dict[str, Any] = {}
     if path is not None:
         path = Path(path)
@@ -95,9 +105,7 @@ def load_config(path: str | os.PathLike | None = None, overrides: list[str] | No
             if not isinstance(node, dict):
                 raise ConfigError(f"--set {key}: {part!r} is not a section")
         node[parts[-1]] = yaml.safe_load(value)
-    if isinstance(raw.get("model"), dict):
-        raw["model"].setdefault("name", "masker")
-    return _build(Config, raw, "")
+    return raw
 
 
 def _build(cls, raw: dict[str, Any], prefix: str):

@@ -33,6 +33,9 @@ class Enhancer(nn.Module):
                      "kwargs": {k: v for k, v in model.items() if k != "name"}}
         self.net = build_model(self.spec["name"], n_outputs=n_outputs, sample_rate=sample_rate,
                                **self.spec["kwargs"])
+        if getattr(self.net, "encoder_spec", None) is not None:
+            # an SSL front-end: record what rebuilds it (not the file it was loaded from)
+            self.spec["kwargs"]["encoder"] = self.net.encoder_spec
         self.n_outputs = n_outputs
         self.speech_outputs = list(speech_outputs if speech_outputs is not None else [0])
         self.sample_rate = sample_rate
