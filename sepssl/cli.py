@@ -1,4 +1,4 @@
-"""The `sepssl` command: data, train, enhance, evaluate.
+"""The `sepssl` command: data, train, pretrain, enhance, evaluate.
 
 Each subcommand parses its arguments and calls the library function that tests and recipes call
 too. Errors a user can cause print as one line and give a non-zero exit code, never a traceback.
