@@ -22,7 +22,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -32,26 +31,10 @@ import torch
 
 from sepssl.config import load_config
 from sepssl.train import TaskModule
+from benchlib import command, machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTS = ("make_batch", "forward + loss", "backward", "clip + Adam step")
-
-
-def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                if line.startswith("model name")), platform.processor())
-    return {"nproc": len(os.sched_getaffinity(0)), "cpu": cpu,
-            "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
-            "load_avg_1min": round(os.getloadavg()[0], 2)}
-
-
-def command() -> str:
-    script = Path(sys.argv[0]).resolve()
-    try:
-        script = script.relative_to(Path.cwd())
-    except ValueError:
-        pass
-    return " ".join(["python", str(script), *sys.argv[1:]])
 
 
 def step(module: TaskModule, opt: torch.optim.Optimizer, raw: dict, clip: float | None) -> list[float]:

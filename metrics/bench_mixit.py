@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import platform
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from sepssl import losses  # noqa: E402
 from sepssl.dsp import mixing  # noqa: E402
+from benchlib import cpu_model  # noqa: E402
 
 
 def soft_cap_snr_loss(est, ref):
@@ -56,13 +56,6 @@ def run_asteroid(est, mixtures):
     value = MixITLossWrapper(soft_cap_snr_loss, generalized=True)(est, mixtures)
     value.backward()
     return float(value.detach())
-
-
-def cpu_model():
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.machine()
 
 
 def timed(fn, *args):

@@ -28,7 +28,6 @@ import argparse
 import datetime
 import json
 import math
-import platform
 import statistics
 import sys
 import tempfile
@@ -40,25 +39,9 @@ import soundfile as sf
 import torch
 
 from sepssl.evaluate import DEFAULT_METRICS, evaluate
+from benchlib import command, machine  # noqa: E402
 
 RATE = 16000
-
-
-def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                if line.startswith("model name")), platform.processor())
-    return {"nproc": len(os.sched_getaffinity(0)), "cpu": cpu,
-            "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
-            "load_avg_1min": round(os.getloadavg()[0], 2)}
-
-
-def command() -> str:
-    script = Path(sys.argv[0]).resolve()
-    try:
-        script = script.relative_to(Path.cwd())
-    except ValueError:
-        pass
-    return " ".join(["python", str(script), *sys.argv[1:]])
 
 
 def make_pairs(root: Path, n: int, seconds: float, seed: int = 0) -> list[str]:

@@ -20,7 +20,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -30,25 +29,9 @@ import torch
 from asteroid_filterbanks import STFTFB, Decoder, Encoder
 
 from sepssl.dsp.stft import istft, stft
+from benchlib import command, machine  # noqa: E402
 
 N_FFT, HOP, RATE, EDGE = 512, 128, 16000, 512
-
-
-def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                if line.startswith("model name")), platform.processor())
-    return {"nproc": len(os.sched_getaffinity(0)), "cpu": cpu,
-            "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
-            "load_avg_1min": round(os.getloadavg()[0], 2)}
-
-
-def command() -> str:
-    script = Path(sys.argv[0]).resolve()
-    try:
-        script = script.relative_to(Path.cwd())
-    except ValueError:
-        pass
-    return " ".join(["python", str(script), *sys.argv[1:]])
 
 
 def make_pairs(batch: int, length: int):

@@ -21,7 +21,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -31,24 +30,9 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from benchlib import command, machine  # noqa: E402
 
 RATE = 16000
-
-
-def machine(threads: int) -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                if line.startswith("model name")), platform.processor())
-    return {"nproc": len(os.sched_getaffinity(0)), "cpu": cpu, "torch_threads": threads,
-            "load_avg_1min": round(os.getloadavg()[0], 2)}
-
-
-def command() -> str:
-    script = Path(sys.argv[0]).resolve()
-    try:
-        script = script.relative_to(Path.cwd())
-    except ValueError:
-        pass
-    return " ".join(["python", str(script), *sys.argv[1:]])
 
 
 def make_long_file(path: Path, minutes: float, sources: list[Path]) -> None:

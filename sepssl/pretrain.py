@@ -28,6 +28,7 @@ from .config import TrainerConfig, _build, read_recipe
 from .data.datasets import _Clips
 from .encoders import FORMAT, build_encoder, load_encoder, save_encoder
 from .errors import ConfigError
+from .train import _yaml, copy_matching_weights
 
 
 @dataclass
@@ -176,18 +177,4 @@ def pretrain(cfg: PretrainConfig) -> Path:
 def init_from(encoder: torch.nn.Module, path: str) -> list[str]:
     """Copy every weight of the encoder at `path` (sepssl file, checkpoint or torchaudio
     wav2vec 2.0 state dict) whose name and shape match; returns the names left fresh."""
-    source = load_encoder(path).state_dict()
-    own = encoder.state_dict()
-    fresh = [k for k, v in own.items() if k not in source or source[k].shape != v.shape]
-    if len(fresh) == len(own):
-        raise ConfigError(f"trainer.init_from: {path} shares no weights with this encoder")
-    encoder.load_state_dict({**own, **{k: source[k] for k in own if k not in fresh}})
-    if fresh:
-        print(f"init_from {path}: kept fresh: {len(fresh)} tensor(s), e.g. {fresh[0]}")
-    return fresh
-
-
-def _yaml(data: dict[str, Any]) -> str:
-    import yaml
-
-    return yaml.safe_dump(data, sort_keys=False)
+    return copy_matching_weights(encoder, load_encoder(path).state_dict(), path)

@@ -131,14 +131,21 @@ def init_from(net: torch.nn.Module, path: str) -> list[str]:
     pre-training → separation keeps all but the output layer); returns the names left fresh."""
     from .models.enhancer import load_model
 
-    source = load_model(path).net.state_dict()
-    own = net.state_dict()
+    return copy_matching_weights(net, load_model(path).net.state_dict(), path)
+
+
+def copy_matching_weights(target: torch.nn.Module, source: dict[str, torch.Tensor],
+                          origin: str) -> list[str]:
+    """Load the tensors of `source` whose name and shape match `target`'s; the rest stay fresh
+    (listed and returned). A source that shares nothing is a ConfigError naming `origin`."""
+    own = target.state_dict()
     fresh = [k for k, v in own.items() if k not in source or source[k].shape != v.shape]
     if len(fresh) == len(own):
-        raise ConfigError(f"trainer.init_from: {path} shares no weights with this model")
-    net.load_state_dict({**own, **{k: source[k] for k in own if k not in fresh}})
+        raise ConfigError(f"trainer.init_from: {origin} shares no weights with this model")
+    target.load_state_dict({**own, **{k: source[k] for k in own if k not in fresh}})
     if fresh:
-        print(f"init_from {path}: kept fresh (shape differs): {', '.join(fresh)}")
+        print(f"init_from {origin}: kept fresh (not in it, or another shape): "
+              f"{', '.join(fresh[:6])}{' …' if len(fresh) > 6 else ''}")
     return fresh
 
 

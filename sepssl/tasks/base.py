@@ -69,6 +69,14 @@ class Task:
                 "mixture_consistency": self.mixture_consistency, "correction_alpha": None}
 
 
+def check_ranges(options: Any, *keys: str) -> None:
+    """Each named option must be a `[low, high]` pair with low ≤ high (a ConfigError if not)."""
+    for key in keys:
+        pair = getattr(options, key)
+        if len(pair) != 2 or pair[0] > pair[1]:
+            raise ConfigError(f"task.{key}: expected [low, high] with low <= high, got {pair}")
+
+
 def signal_plus_noise(signal: torch.Tensor, noise: torch.Tensor, snr_db, gain_db,
                       generator: torch.Generator | None = None) -> Batch:
     """Input = signal + noise at an SNR drawn from `snr_db`, target = signal; one random gain

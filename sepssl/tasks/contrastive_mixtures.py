@@ -32,7 +32,7 @@ import torch
 from .. import losses
 from ..dsp import mixing
 from ..errors import ConfigError
-from .base import Batch, Task
+from .base import Batch, Task, check_ranges
 
 EPS = 1e-8
 POSITIVE_FLOOR_DB = -30.0
@@ -69,10 +69,7 @@ class ContrastiveMixtures(Task):
     def __init__(self, **options):
         super().__init__(**options)
         o = self.options
-        for key in ("snr_db", "gain_db"):
-            pair = getattr(o, key)
-            if len(pair) != 2 or pair[0] > pair[1]:
-                raise ConfigError(f"task.{key}: expected [low, high] with low <= high, got {pair}")
+        check_ranges(o, "snr_db", "gain_db")
         for key in ("lambda_pos", "lambda_neg"):
             if getattr(o, key) < 0:
                 raise ConfigError(f"task.{key}: must be >= 0, got {getattr(o, key)}")

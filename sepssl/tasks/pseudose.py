@@ -22,7 +22,7 @@ import torch
 from .. import losses
 from ..errors import ConfigError
 from ..models import snr_predictor as sp
-from .base import Batch, Task, signal_plus_noise
+from .base import Batch, Task, check_ranges, signal_plus_noise
 
 SEGMENT_SOFT_CAP_DB = 30.0  # frames already estimated this well stop pulling the gradient
 
@@ -57,10 +57,7 @@ class PseudoSE(Task):
     def __init__(self, **options):
         super().__init__(**options)
         o = self.options
-        for key in ("snr_db", "gain_db"):
-            pair = getattr(o, key)
-            if len(pair) != 2 or pair[0] > pair[1]:
-                raise ConfigError(f"task.{key}: expected [low, high] with low <= high, got {pair}")
+        check_ranges(o, "snr_db", "gain_db")
         if o.weight_scale_db <= 0:
             raise ConfigError(f"task.weight_scale_db: must be positive, got {o.weight_scale_db}")
         if o.purification and not o.snr_predictor:

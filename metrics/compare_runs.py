@@ -1,0 +1,106 @@
+"""Side-by-side tables of training runs: enhancement runs from their `test_report/summary.json`
+(`sepssl evaluate`), separation runs from `separation.json` (recipes/separation/score.py) and
+their validation curves (`logs/version_*/metrics.csv`).
+
+    python metrics/compare_runs.py --enhance runs/noisy_target runs/supervised runs/mixit \\
+        --oracle runs/supervised --separate runs/separation_scratch ... --out metrics/
+
+Writes `tasks_table.md` and/or `separation.md` into --out. Every number comes from those files.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from pathlib import Path
+
+METRICS = [("pesq", "PESQ", 2), ("stoi", "STOI", 3), ("estoi", "ESTOI", 3), ("si_sdr", "SI-SDR (dB)", 2)]
+
+
+def _card(run: Path) -> dict:
+    card = run / "model_card.json"
+    return json.loads(card.read_text()) if card.is_file() else {}
+
+
+def enhancement_table(runs: list[Path], oracle: Path | None) -> str:
+    summaries = {r: json.loads((r / "test_report" / "summary.json").read_text()) for r in runs}
+    oracle_gain = (summaries[oracle]["scores"]["si_sdr"]["improvement"]["mean"]
+                   if oracle in summaries else None)
+    first = next(iter(summaries.values()))
+    head = ["run", "task", "steps"] + [m[1] for m in METRICS] + ["SI-SDR gain vs oracle"]
+    rows = [["unprocessed input", "—", "—"] + [f"{first['scores'][k]['input']['mean']:.{d}f}"
+                                               for k, _, d in METRICS] + ["—"]]
+    for run, s in summaries.items():
+        card = _card(run)
+        cells = []
+        for key, _, d in METRICS:
+            sc = s["scores"][key]
+            cells.append(f"{sc['enhanced']['mean']:.{d}f} ({sc['improvement']['mean']:+.{d}f})")
+        gain = s["scores"]["si_sdr"]["improvement"]["mean"]
+        share = f"{100 * gain / oracle_gain:.0f}%" if oracle_gain else "—"
+        rows.append([f"`{run}`", card.get("trained_with", "?"), str(card.get("steps", "?"))]
+                    + cells + [share])
+    return _markdown(head, rows)
+
+
+def _val_curve(run: Path) -> list[tuple[int, float]]:
+    curve = []
+    for log in sorted((run / "logs").glob("version_*/metrics.csv")):
+        with open(log, newline="") as f:
+            for row in csv.DictReader(f):
+                if row.get("val/si_sdri"):
+                    curve.append((int(row["step"]) + 1, float(row["val/si_sdri"])))
+    return sorted(curve)
+
+
+def separation_table(runs: list[Path], thresholds: list[float]) -> str:
+    head = ["run", "task", "initialised from", "steps", "test SI-SDRi (dB)", "median",
+            "files improved"] + [f"steps to val SI-SDRi ≥ {t:g} dB" for t in thresholds]
+    rows = []
+    for run in runs:
+        s = json.loads((run / "separation.json").read_text())
+        card = _card(run)
+        cfg = card.get("config", {})
+        curve = _val_curve(run)
+        reach = [next((str(step) for step, v in curve if v >= t), "not reached") for t in thresholds]
+        init = cfg.get("trainer", {}).get("init_from") or "scratch"
+        task = cfg.get("task", {})
+        name = task.get("name", "?") + (f" ({task.get('mode')}, M={task.get('outputs')})"
+                                        if task.get("name") == "mixit" else "")
+        rows.append([f"`{run}`", name, f"`{init}`" if init != "scratch" else init,
+                     str(card.get("steps", "?")), f"{s['si_sdri_mean']:+.2f}",
+                     f"{s['si_sdri_median']:+.2f}", f"{100 * s['si_sdri_positive_share']:.0f}%"]
+                    + reach)
+    curves = ["", "Validation SI-SDRi (dB) by step:", ""]
+    for run in runs:
+        curves.append(f"- `{run}`: " + ", ".join(f"{st}: {v:+.2f}" for st, v in _val_curve(run)))
+    return _markdown(head, rows) + "\n".join(curves) + "\n"
+
+
+def _markdown(head: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--enhance", nargs="*", type=Path, default=[])
+    ap.add_argument("--oracle", type=Path, default=None)
+    ap.add_argument("--separate", nargs="*", type=Path, default=[])
+    ap.add_argument("--thresholds", nargs="*", type=float, default=[0.5, 1.0])
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.enhance:
+        table = enhancement_table(args.enhance, args.oracle)
+        (args.out / "tasks_table.md").write_text(table)
+        print(table)
+    if args.separate:
+        table = separation_table(args.separate, args.thresholds)
+        (args.out / "separation.md").write_text(table)
+        print(table)
+
+
+if __name__ == "__main__":
+    main()
