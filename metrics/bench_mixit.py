@@ -28,7 +28,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from sepssl import losses  # noqa: E402
 from sepssl.dsp import mixing  # noqa: E402
-from benchlib import cpu_model  # noqa: E402
+from benchlib import command, machine  # noqa: E402
 
 
 def soft_cap_snr_loss(est, ref):
@@ -125,9 +125,7 @@ def main():
 
     med = statistics.median
     result = {
-        "date": datetime.date.today().isoformat(), "command": " ".join(["python"] + sys.argv),
-        "machine": {"cpu": cpu_model(), "threads": args.threads,
-                    "torch": torch.__version__},
+        "date": datetime.date.today().isoformat(), "command": command(), "machine": machine(),
         "batch": b, "samples": t, "outputs": m, "loss": "snr, soft cap 30 dB",
         "sepssl_s": med(ours), "asteroid_s": med(theirs), "speedup": med(theirs) / med(ours),
         "max_rel_value_diff": max(values),
@@ -147,8 +145,9 @@ def main():
         (f"efficient picks the exact optimum (M={m})", f"{agree:.1%}", "", ""),
     ]
     md = [f"# Exact MixIT: sepssl vs asteroid\n",
-          f"`{result['command']}` — {result['date']}, {result['machine']['cpu']}, "
-          f"{args.threads} torch thread(s), torch {torch.__version__}; batch {b} × {t} samples, "
+          f"`{result['command']}` — {result['date']}, {result['machine']['cpu']}, nproc "
+          f"{result['machine']['nproc']}, {args.threads} torch thread(s), torch {torch.__version__}, "
+          f"1-min load average {result['machine']['load_avg_1min']} at the start; batch {b} × {t} samples, "
           f"median of {repeats} interleaved repeats.\n",
           "| | sepssl | asteroid `MixITLossWrapper` | ratio |", "|---|---|---|---|"]
     md += [f"| {' | '.join(r)} |" for r in rows]

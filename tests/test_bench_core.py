@@ -105,6 +105,14 @@ def test_bench_mixing(tmp_path):
     assert data["meta"]["task"]["name"] == "noisy_target"
 
 
+def test_bench_mixit(tmp_path):
+    data = run_quick("bench_mixit.py", tmp_path)["mixit"]
+    assert finite(data["sepssl_s"], data["asteroid_s"], data["speedup"], data["memory_ratio"])
+    assert data["max_rel_value_diff"] < 1e-5  # same loss as asteroid's wrapper
+    assert 0 <= data["efficient_agrees_with_exact"] <= 1
+    assert data["machine"]["nproc"] >= 1
+
+
 @pytest.mark.parametrize("script", ["bench_stft.py", "bench_streaming.py", "bench_scoring.py",
                                     "bench_mixing.py"])
 def test_scripts_document_what_they_measure(script):
