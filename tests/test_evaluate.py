@@ -265,10 +265,28 @@ def test_without_input_and_length_notes(tmp_path):
     assert "| PESQ |" in res.report_files["markdown"].read_text()
 
 
-@pytest.mark.skipif(dnsmos_available(), reason="speechmos is installed")
-def test_dnsmos_without_speechmos_is_a_clear_error(tmp_path):
+def test_dnsmos_without_speechmos_is_a_clear_error(tmp_path, monkeypatch):
+    import sepssl.evaluate
+
+    monkeypatch.setattr(sepssl.evaluate, "dnsmos_available", lambda: False)
     with pytest.raises(SepsslError, match="speechmos"):
         evaluate(tmp_path, tmp_path, dnsmos=True, progress=False)
+
+
+@pytest.mark.skipif(not dnsmos_available(), reason="needs speechmos (pip install sepssl[dnsmos])")
+def test_dnsmos_scores_input_and_output_offline(tmp_path):
+    # speechmos ships its ONNX models inside the wheel: nothing is downloaded here
+    from conftest import noise, voiced
+
+    clean = voiced(4.0, seed=2)
+    audio.write(tmp_path / "ref" / "a.wav", clean, SR)
+    audio.write(tmp_path / "noisy" / "a.wav", clean + noise(4.0, seed=3), SR)
+    audio.write(tmp_path / "est" / "a.wav", clean + 0.1 * noise(4.0, seed=3), SR)
+    res = evaluate(tmp_path / "ref", tmp_path / "est", noisy_dir=tmp_path / "noisy", dnsmos=True,
+                   progress=False, jobs=1)
+    bak = res.summary["scores"]["dnsmos_bak"]
+    assert 1.0 <= bak["input"]["mean"] <= 5.0 and 1.0 <= bak["enhanced"]["mean"] <= 5.0
+    assert bak["improvement"]["mean"] > 0  # less noise: a better background score
 
 
 def test_summary_merges_identical_input_failures():
