@@ -122,7 +122,8 @@ def train(cfg: Config) -> Path:
     trainer.save_checkpoint(last)  # so a later run resumes from the very last step
     model_path = out / "model.pt"
     if trainer.is_global_zero:
-        _export(module, ckpt, trainer, model_path, cfg, time.time() - started)
+        earlier = _earlier_seconds(out / "model_card.json") if resume else 0.0
+        _export(module, ckpt, trainer, model_path, cfg, time.time() - started, earlier)
     return model_path
 
 
@@ -149,7 +150,8 @@ def copy_matching_weights(target: torch.nn.Module, source: dict[str, torch.Tenso
     return fresh
 
 
-def _export(module: TaskModule, ckpt, trainer, path: Path, cfg: Config, seconds: float) -> None:
+def _export(module: TaskModule, ckpt, trainer, path: Path, cfg: Config, seconds: float,
+            earlier: float = 0.0) -> None:
     """Save the best checkpoint's weights (or the last ones) as a weights-only model file."""
     best = ckpt.best_model_path
     if best and os.path.isfile(best):
@@ -159,12 +161,22 @@ def _export(module: TaskModule, ckpt, trainer, path: Path, cfg: Config, seconds:
     module.enhancer.card = {
         "trained_with": cfg.task["name"], "config": cfg.to_dict(),
         "steps": int(trainer.global_step), "train_seconds_this_run": round(seconds, 1),
+        "train_seconds_total": round(seconds + earlier, 1),
         "selected_by": ckpt.monitor, "best_score": None if score is None else float(score),
         "hardware": torch.cuda.get_device_name() if torch.cuda.is_available() else
         f"cpu ({torch.get_num_threads()} threads)", "torch": str(torch.__version__),
     }
     module.enhancer.cpu().save(path)
     (path.parent / "model_card.json").write_text(json.dumps(module.enhancer.card, indent=2))
+
+
+def _earlier_seconds(card: Path) -> float:
+    """Training seconds of the runs before this one in the same out_dir (resumed runs add up)."""
+    try:
+        data = json.loads(card.read_text())
+    except (OSError, ValueError):
+        return 0.0
+    return float(data.get("train_seconds_total", data.get("train_seconds_this_run", 0.0)))
 
 
 def _yaml(data: dict[str, Any]) -> str:
