@@ -69,3 +69,21 @@ def small_corpus(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("corpus") / "small"
     build_corpus(out, size="small", seed=0, progress=False)
     return out
+
+
+def fit(task, batch, steps: int = 30, lr: float = 0.01, seed: int = 0) -> list[float]:
+    """Train a tiny default-architecture enhancer on one fixed batch; the loss after each step.
+    What every task's "the loss falls on a tiny problem" test runs."""
+    from sepssl.models import Enhancer
+
+    torch.manual_seed(seed)
+    model = Enhancer({"name": "masker", "hidden": 16, "layers": 1}, **task.export())
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    history = []
+    for _ in range(steps):
+        loss = task.loss(model.separate(batch.inputs), batch)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        history.append(loss.item())
+    return history

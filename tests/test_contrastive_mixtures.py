@@ -12,6 +12,8 @@ from sepssl.tasks import build_task
 from sepssl.tasks.contrastive_mixtures import negative_hinge, positive_distance
 from sepssl.train import train
 
+from conftest import fit
+
 RECIPE = Path(__file__).resolve().parent.parent / "recipes" / "contrastive_mixtures" / "conf.yaml"
 
 
@@ -137,15 +139,7 @@ def test_loss_decreases_on_a_tiny_problem():
     torch.manual_seed(0)
     task = build_task("contrastive_mixtures", gain_db=[0.0, 0.0])
     batch = task.make_batch(raw_batch(b=4, t=4000), torch.Generator().manual_seed(0))
-    model = Enhancer({"name": "masker", "hidden": 16, "layers": 1}, **task.export())
-    opt = torch.optim.Adam(model.parameters(), lr=0.01)
-    history = []
-    for _ in range(30):
-        loss = task.loss(model.separate(batch.inputs), batch)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        history.append(loss.item())
+    history = fit(task, batch)
     assert history[-1] < history[0] - 1.0, history
 
 
