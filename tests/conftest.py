@@ -87,3 +87,14 @@ def fit(task, batch, steps: int = 30, lr: float = 0.01, seed: int = 0) -> list[f
         opt.step()
         history.append(loss.item())
     return history
+
+
+def raw_batch(b=4, t=8000, dtype=torch.float32):
+    """A raw training batch of quiet "speech" and louder noise, as the data loader yields it."""
+    g = torch.Generator().manual_seed(0)
+    return {"speech": (0.01 * torch.randn(b, t, generator=g)).to(dtype),
+            "noise": (0.03 * torch.randn(b, t, generator=g)).to(dtype)}
+
+
+def snr_db(signal, noise):
+    return 10 * torch.log10(signal.pow(2).sum(-1) / noise.pow(2).sum(-1))

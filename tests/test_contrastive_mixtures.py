@@ -13,7 +13,7 @@ from sepssl.tasks import build_task
 from sepssl.tasks.contrastive_mixtures import negative_hinge, positive_distance
 from sepssl.train import train
 
-from conftest import fit
+from conftest import fit, raw_batch, snr_db
 
 RECIPE = Path(__file__).resolve().parent.parent / "recipes" / "contrastive_mixtures" / "conf.yaml"
 
@@ -25,16 +25,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-def raw_batch(b=4, t=8000, dtype=torch.float32):
-    g = torch.Generator().manual_seed(0)
-    return {"speech": (0.01 * torch.randn(b, t, generator=g)).to(dtype),
-            "noise": (0.03 * torch.randn(b, t, generator=g)).to(dtype)}
-
-
-def snr_db(signal, noise):
-    return 10 * torch.log10(signal.pow(2).sum(-1) / noise.pow(2).sum(-1))
 
 
 def cosine(a, b):

@@ -13,19 +13,9 @@ from sepssl.tasks import build_task
 from sepssl.tasks.pseudose import weighted_segmental_neg_snr
 from sepssl.train import train
 
-from conftest import fit
+from conftest import fit, raw_batch, snr_db
 
 RECIPES = Path(__file__).resolve().parent.parent / "recipes" / "pseudose"
-
-
-def raw_batch(b=4, t=8000, dtype=torch.float32):
-    g = torch.Generator().manual_seed(0)
-    return {"speech": (0.01 * torch.randn(b, t, generator=g)).to(dtype),
-            "noise": (0.03 * torch.randn(b, t, generator=g)).to(dtype)}
-
-
-def snr_db(signal, noise):
-    return 10 * torch.log10(signal.pow(2).sum(-1) / noise.pow(2).sum(-1))
 
 
 @pytest.fixture(autouse=True)
