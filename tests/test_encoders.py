@@ -176,6 +176,27 @@ def test_wav2vec2_contrastive_loss_decreases_on_a_tiny_problem():
     assert np.mean(h[-5:]) < np.mean(h[:5]) - 0.2, h
 
 
+def test_wav2vec2_feature_penalty_gradient_is_scaled_like_the_rest():
+    """The CNN gets `feature_grad_mult` of every term's gradient, the feature penalty's too.
+    Unscaled, it outweighed the contrastive term in the CNN and pre-training on the corpus
+    never left chance."""
+    wav = speech()
+
+    def penalty_grad(mult):
+        grads = []
+        for weight in (0.0, 10.0):
+            enc = tiny("wav2vec2", feature_grad_mult=mult, feature_penalty=weight).train()
+            torch.manual_seed(1)                                # same mask, Gumbel noise
+            loss, _ = enc.pretext_loss(wav)
+            loss.backward()
+            grads.append(enc.model.feature_extractor.conv_layers[0].conv.weight.grad.clone())
+        return grads[1] - grads[0]                              # the penalty's share
+
+    full, scaled = penalty_grad(1.0), penalty_grad(0.1)
+    assert full.abs().max() > 0
+    assert torch.allclose(scaled, 0.1 * full, rtol=1e-3, atol=1e-7)
+
+
 def test_byol_a_loss_decreases_on_a_tiny_problem():
     enc = tiny("byol_a").train()
     h = _fit(enc, speech(), steps=20, lr=0.003)
