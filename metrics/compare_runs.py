@@ -5,7 +5,7 @@ their validation curves (`logs/version_*/metrics.csv`).
     python metrics/compare_runs.py --enhance runs/noisy_target runs/supervised runs/mixit \\
         --oracle runs/supervised --separate runs/separation_scratch ... --out metrics/
 
-Writes `tasks_table.md` and/or `separation.md` into --out. Every number comes from those files.
+Writes `tasks_table.md` (or --enhance-name) and/or `separation.md` into --out. Every number comes from those files.
 """
 from __future__ import annotations
 
@@ -27,9 +27,11 @@ def enhancement_table(runs: list[Path], oracle: Path | None) -> str:
     oracle_gain = (summaries[oracle]["scores"]["si_sdr"]["improvement"]["mean"]
                    if oracle in summaries else None)
     first = next(iter(summaries.values()))
-    head = ["run", "task", "steps"] + [m[1] for m in METRICS] + ["SI-SDR gain vs oracle"]
-    rows = [["unprocessed input", "—", "—"] + [f"{first['scores'][k]['input']['mean']:.{d}f}"
-                                               for k, _, d in METRICS] + ["—"]]
+    fronts = {r: _front_end(_card(r)) for r in runs}
+    extra = ["encoder"] if any(fronts.values()) else []
+    head = ["run", "task", *extra, "steps"] + [m[1] for m in METRICS] + ["SI-SDR gain vs oracle"]
+    rows = [["unprocessed input", "—", *["—"] * len(extra), "—"]
+            + [f"{first['scores'][k]['input']['mean']:.{d}f}" for k, _, d in METRICS] + ["—"]]
     for run, s in summaries.items():
         card = _card(run)
         cells = []
@@ -38,9 +40,19 @@ def enhancement_table(runs: list[Path], oracle: Path | None) -> str:
             cells.append(f"{sc['enhanced']['mean']:.{d}f} ({sc['improvement']['mean']:+.{d}f})")
         gain = s["scores"]["si_sdr"]["improvement"]["mean"]
         share = f"{100 * gain / oracle_gain:.0f}%" if oracle_gain else "—"
-        rows.append([f"`{run}`", card.get("trained_with", "?"), str(card.get("steps", "?"))]
+        enc = [fronts[run] or "none"] if extra else []
+        rows.append([f"`{run}`", card.get("trained_with", "?"), *enc, str(card.get("steps", "?"))]
                     + cells + [share])
     return _markdown(head, rows)
+
+
+def _front_end(card: dict) -> str:
+    """"cpc, frozen" for a run whose model has an SSL encoder (from its config), else ""."""
+    enc = card.get("config", {}).get("model", {}).get("encoder")
+    if not enc:
+        return ""
+    name = enc.get("name") or Path(str(enc.get("checkpoint", "?"))).parent.name
+    return f"{name}, {'frozen' if enc.get('frozen', True) else 'fine-tuned'}"
 
 
 def _val_curve(run: Path) -> list[tuple[int, float]]:
@@ -90,11 +102,12 @@ def main() -> None:
     ap.add_argument("--separate", nargs="*", type=Path, default=[])
     ap.add_argument("--thresholds", nargs="*", type=float, default=[0.5, 1.0])
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--enhance-name", default="tasks_table.md", help="file name of that table")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.enhance:
         table = enhancement_table(args.enhance, args.oracle)
-        (args.out / "tasks_table.md").write_text(table)
+        (args.out / args.enhance_name).write_text(table)
         print(table)
     if args.separate:
         table = separation_table(args.separate, args.thresholds)
