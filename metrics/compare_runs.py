@@ -46,6 +46,37 @@ def enhancement_table(runs: list[Path], oracle: Path | None) -> str:
     return _markdown(head, rows)
 
 
+def _per_file(run: Path, key: str) -> dict[str, float]:
+    with open(run / "test_report" / "scores.csv", newline="") as f:
+        return {r["file"]: float(r[key]) for r in csv.DictReader(f)
+                if r["status"] == "ok" and r.get(key) not in ("", None, "nan")}
+
+
+def paired_table(runs: list[Path], baseline: Path) -> str:
+    """Per-file differences against a baseline run on the same test files: mean and a 95%
+    interval (±1.96 standard errors of the paired differences), and the share of files that
+    improved. A gain is only claimed where the interval excludes zero."""
+    head = ["run", "vs", *[f"Δ{m[1]} (95% interval)" for m in METRICS], "files better (SI-SDR)"]
+    rows = []
+    for run in runs:
+        if run == baseline:
+            continue
+        cells, better = [], ""
+        for key, _, d in METRICS:
+            a, b = _per_file(run, key), _per_file(baseline, key)
+            common = sorted(set(a) & set(b))
+            diff = [a[f] - b[f] for f in common]
+            n = len(diff)
+            mean = sum(diff) / n
+            sd = (sum((x - mean) ** 2 for x in diff) / (n - 1)) ** 0.5 if n > 1 else float("nan")
+            half = 1.96 * sd / n ** 0.5
+            cells.append(f"{mean:+.{d + 1}f} [{mean - half:+.{d + 1}f}, {mean + half:+.{d + 1}f}]")
+            if key == "si_sdr":
+                better = f"{100 * sum(x > 0 for x in diff) / n:.0f}% of {n}"
+        rows.append([f"`{run}`", f"`{baseline}`", *cells, better])
+    return _markdown(head, rows)
+
+
 def _front_end(card: dict) -> str:
     """"cpc, frozen" for a run whose model has an SSL encoder (from its config), else ""."""
     enc = card.get("config", {}).get("model", {}).get("encoder")
@@ -103,10 +134,15 @@ def main() -> None:
     ap.add_argument("--thresholds", nargs="*", type=float, default=[0.5, 1.0])
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--enhance-name", default="tasks_table.md", help="file name of that table")
+    ap.add_argument("--paired", type=Path, default=None,
+                    help="also compare every --enhance run with this one, file by file")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.enhance:
         table = enhancement_table(args.enhance, args.oracle)
+        if args.paired:
+            table += ("\nPaired with the same test files (run − baseline):\n\n"
+                      + paired_table(args.enhance, args.paired))
         (args.out / args.enhance_name).write_text(table)
         print(table)
     if args.separate:
