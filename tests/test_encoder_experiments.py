@@ -1,5 +1,6 @@
-"""The little-clean-data experiment of the encoders issue: the subset list, the recipe on a
-pre-trained encoder (a few steps on the small corpus), and the speaker-identity probe."""
+"""The encoders' experiments: the little-clean-data subset list and recipe on a pre-trained
+encoder (a few steps on the small corpus), the speaker-identity probe, and the pre-training
+summary table."""
 import json
 import subprocess
 import sys
@@ -72,3 +73,16 @@ def test_speaker_probe_scores_every_encoder_and_baseline(small_corpus, toy_set, 
     # the synthetic voices differ in pitch and timbre: log-mel statistics must beat chance
     assert rows[0]["balanced_accuracy"] > 2 * result["chance"]   # measured: 0.60, chance 0.17
     assert "| log-mel mean + std |" in (out / "speaker_probe.md").read_text()
+
+
+def test_pretrain_summary_reads_the_logged_curves(toy_set, tmp_path):
+    assert cli.main(["pretrain", "-q", str(write_cfg(tmp_path, toy_set, "wav2vec2", steps=4))]) == 0
+    out = tmp_path / "summary"
+    run(ROOT / "metrics" / "pretrain_summary.py", tmp_path / "wav2vec2", "--window", 2, "--out", out)
+    [summary] = json.loads((out / "pretraining.json").read_text())
+    assert summary["steps"] == 4 and summary["encoder"] == "wav2vec2"
+    for key in ("loss", "contrastive", "code_perplexity", "embed_std"):
+        assert key in summary["first"] and key in summary["last"]
+    assert summary["embed_std_min"] is not None and summary["embed_std_min"] >= 0
+    table = (out / "pretraining.md").read_text()
+    assert "| code_perplexity |" in table and "Lowest `embed_std`" in table
