@@ -19,7 +19,7 @@ from pathlib import Path
 
 # statistics worth a column, in this order, when a run logs them
 SHOWN = ["loss", "accuracy", "accuracy_step1", "contrastive", "diversity", "code_perplexity",
-         "prob_perplexity", "temperature", "embed_std"]
+         "prob_perplexity", "temperature", "embed_std", "projection_std"]
 
 
 def curve(run: Path) -> list[dict[str, float]]:
