@@ -15,7 +15,11 @@ import argparse
 import csv
 import json
 import math
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib  # noqa: E402
 
 # statistics worth a column, in this order, when a run logs them
 SHOWN = ["loss", "accuracy", "accuracy_step1", "contrastive", "diversity", "code_perplexity",
@@ -71,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path("metrics"))
     args = ap.parse_args(argv)
     runs = [summarise(r, args.window) for r in args.runs]
-    lines = ["| encoder | steps | minutes | statistic | first steps | last steps |",
+    lines = ["# Pre-training curves of SSL encoders", "", f"`{benchlib.command()}`", "",
+             f"Means over the first and last {args.window} logged steps of each run; minutes and "
+             "hardware from its `encoder_card.json` (0 when the run was stopped before writing it).",
+             "", "| encoder | steps | minutes | statistic | first steps | last steps |",
              "|---|---|---|---|---|---|"]
     for s in runs:
         for i, key in enumerate(s["first"]):
