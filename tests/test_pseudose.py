@@ -1,4 +1,6 @@
 """PseudoSE and data purification: the batch, the losses, the SNR predictor, the recipes."""
+import math
+import runpy
 from pathlib import Path
 
 import pytest
@@ -309,3 +311,14 @@ def test_purification_on_cuda(predictor_file):
         loss = task.loss(net(batch.inputs), batch)
     loss.backward()
     assert batch.weights.device.type == "cuda" and torch.isfinite(loss)
+
+
+def test_score_snr_predictor_reports_error_against_a_constant_baseline(predictor_file, toy_set):
+    """recipes/pseudose/score_snr_predictor.py on the toy pairs: every number is there, finite,
+    and the baseline is what it says (mean absolute deviation of the true frame SNRs)."""
+    scorer = runpy.run_path(str(RECIPES / "score_snr_predictor.py"))
+    result = scorer["score"](str(predictor_file), str(toy_set / "valid"))
+    assert result["files"] >= 1 and result["frames"] > 10
+    for key in ("mae_db", "pearson", "sign_agreement", "baseline_mae_db"):
+        assert math.isfinite(result[key]), key
+    assert 0.0 <= result["sign_agreement"] <= 1.0 and result["baseline_mae_db"] > 0
