@@ -66,7 +66,7 @@ def split(labels: list[str], train_share: float, seed: int) -> tuple[np.ndarray,
 
 
 def read(path: Path, sample_rate: int, max_seconds: float) -> torch.Tensor:
-    wav, rate = audio.read(path, sample_rate=sample_rate)
+    wav, _ = audio.read(path, sample_rate=sample_rate)
     return wav.mean(0)[: int(max_seconds * sample_rate)]
 
 

@@ -184,9 +184,8 @@ class Wav2Vec2Encoder(SSLEncoder):
         o, p, m = self.options, self.pretext, self.model
         feats, _ = m.feature_extractor(self._prepare(wav), None)          # (B, N, C)
         # the CNN's gradient is scaled down for every term, the feature penalty included (as in
-        # the released code): unscaled, the penalty outweighs the contrastive term 10:1 in the
-        # CNN, shrinks its output to ~0 and the contrastive loss never leaves chance (measured:
-        # ln(101) after 2.4 k steps; recipes/wav2vec2/README.md)
+        # the released code); unscaled, the penalty outweighed the contrastive term 10:1 in the
+        # CNN and shrank its output (recipes/wav2vec2/README.md)
         feats = scale_grad(feats, o["feature_grad_mult"])
         penalty = feats.float().pow(2).mean()
         proj = m.encoder.feature_projection
