@@ -46,10 +46,12 @@ def enhancement_table(runs: list[Path], oracle: Path | None) -> str:
     return _markdown(head, rows)
 
 
-def _per_file(run: Path, key: str) -> dict[str, float]:
+def _per_file(run: Path) -> dict[str, dict[str, float]]:
+    """Metric → {file: score} of a run's scored files (`sepssl evaluate`'s scores.csv)."""
     with open(run / "test_report" / "scores.csv", newline="") as f:
-        return {r["file"]: float(r[key]) for r in csv.DictReader(f)
-                if r["status"] == "ok" and r.get(key) not in ("", None, "nan")}
+        rows = [r for r in csv.DictReader(f) if r["status"] == "ok"]
+    return {key: {r["file"]: float(r[key]) for r in rows if r.get(key) not in ("", None, "nan")}
+            for key, _, _ in METRICS}
 
 
 def paired_table(runs: list[Path], baseline: Path) -> str:
@@ -58,12 +60,14 @@ def paired_table(runs: list[Path], baseline: Path) -> str:
     improved. A gain is only claimed where the interval excludes zero."""
     head = ["run", "vs", *[f"Δ{m[1]} (95% interval)" for m in METRICS], "files better (SI-SDR)"]
     rows = []
+    base = _per_file(baseline)
     for run in runs:
         if run == baseline:
             continue
         cells, better = [], ""
+        scores = _per_file(run)
         for key, _, d in METRICS:
-            a, b = _per_file(run, key), _per_file(baseline, key)
+            a, b = scores[key], base[key]
             common = sorted(set(a) & set(b))
             diff = [a[f] - b[f] for f in common]
             n = len(diff)
