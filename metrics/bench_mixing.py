@@ -14,7 +14,10 @@ in the same steps, interleaved by construction); the raw batch is random tensors
 `{"speech": (16, 48000), "noise": (16, 48000)}`. Lightning's own bookkeeping and data loading
 are not in the step here, so the share in a real run is, if anything, smaller.
 
-    python metrics/bench_mixing.py [--steps 20] [--warmup 3]
+    python metrics/bench_mixing.py [--steps 20] [--warmup 3] [--device cuda]
+
+On a GPU the step runs in float32 like on the CPU (not the trainer's mixed precision) and every
+timestamp follows a synchronisation, so each part's time covers its kernels.
 """
 from __future__ import annotations
 
@@ -31,26 +34,31 @@ import torch
 
 from sepssl.config import load_config
 from sepssl.train import TaskModule
-from benchlib import command, machine  # noqa: E402
+from benchlib import command, machine, sync, where  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTS = ("make_batch", "forward + loss", "backward", "clip + Adam step")
 
 
-def step(module: TaskModule, opt: torch.optim.Optimizer, raw: dict, clip: float | None) -> list[float]:
+def step(module: TaskModule, opt: torch.optim.Optimizer, raw: dict, clip: float | None,
+         device="cpu") -> list[float]:
     """One training step; returns the seconds of each part in PARTS."""
-    t = [time.perf_counter()]
+    def now():
+        sync(device)
+        return time.perf_counter()
+
+    t = [now()]
     batch = module.task.make_batch(raw)
-    t.append(time.perf_counter())
+    t.append(now())
     loss = module.task.loss(module.enhancer.separate(batch.inputs), batch)
-    t.append(time.perf_counter())
+    t.append(now())
     opt.zero_grad(set_to_none=True)
     loss.backward()
-    t.append(time.perf_counter())
+    t.append(now())
     if clip:
         torch.nn.utils.clip_grad_norm_(module.parameters(), clip)
     opt.step()
-    t.append(time.perf_counter())
+    t.append(now())
     if not torch.isfinite(loss):
         raise SystemExit(f"non-finite loss {float(loss)}")
     return [b - a for a, b in zip(t, t[1:])]
@@ -63,24 +71,26 @@ def main() -> None:
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads (1: the machine is shared; see metrics/README.md)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (same code, same sizes)")
     p.add_argument("--quick", action="store_true", help="batch 2 × 0.5 s, 2 steps (for tests)")
     p.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    started = machine()  # before timing: the load average at the start
+    started = machine(device=a.device)  # before timing: the load average at the start
     cfg = load_config(a.config).to_dict()
     if a.quick:
         cfg["data"].update(batch_size=2, segment_seconds=0.5)
         a.steps, a.warmup = 2, 1
     batch, length = cfg["data"]["batch_size"], int(cfg["data"]["segment_seconds"] * cfg["sample_rate"])
     torch.manual_seed(0)
-    module = TaskModule(cfg).train()
+    module = TaskModule(cfg).to(a.device).train()
     opt = module.configure_optimizers()
     clip = cfg["optim"]["grad_clip"]
     parts = []
     for i in range(a.warmup + a.steps):
-        raw = {"speech": 0.1 * torch.randn(batch, length), "noise": 0.1 * torch.randn(batch, length)}
-        seconds = step(module, opt, raw, clip)
+        raw = {"speech": 0.1 * torch.randn(batch, length, device=a.device),
+               "noise": 0.1 * torch.randn(batch, length, device=a.device)}
+        seconds = step(module, opt, raw, clip, a.device)
         if i >= a.warmup:
             parts.append(seconds)
 
@@ -105,7 +115,7 @@ def main() -> None:
     table.append(f"| **whole step** | {1000 * result['step_s']:.1f} | 100 % |")
     md = (f"# On-device mixing's share of a training step (noisy_target recipe)\n\n"
           f"Command: `{meta['command']}`  \nDate: {meta['date']}  \n"
-          f"Machine: nproc {meta['nproc']}, {meta['cpu']}, torch {meta['torch']}, "
+          f"Machine: nproc {meta['nproc']}, {where(meta)}, torch {meta['torch']}, "
           f"torch threads: {meta['torch_threads']}; 1-min load average {meta['load_avg_1min']} "
           f"at start, "
           f"{meta['load_avg_1min_end']} at the end (a shared machine)\n\n"

@@ -9,10 +9,11 @@ into the input, and, as when training the masker, backward from the synthesis in
 spectrogram only) and whether each pair gives the signal back: max |synthesis(analysis(x)) − x|
 overall, over the first / last 512 samples and in between.
 
-    python metrics/bench_stft.py [--batch 16] [--seconds 4] [--repeats 20]
+    python metrics/bench_stft.py [--batch 16] [--seconds 4] [--repeats 20] [--device cuda]
 
 Both are timed in this process, interleaved (sepssl, asteroid, then asteroid, sepssl, ...);
 the table gives medians in ms and the ratio asteroid / sepssl (above 1: sepssl is faster).
+On a GPU each timed call ends with a synchronisation, so it covers the kernels it queued.
 """
 from __future__ import annotations
 
@@ -29,15 +30,15 @@ import torch
 from asteroid_filterbanks import STFTFB, Decoder, Encoder
 
 from sepssl.dsp.stft import istft, stft
-from benchlib import command, machine  # noqa: E402
+from benchlib import command, machine, sync, where  # noqa: E402
 
 N_FFT, HOP, RATE, EDGE = 512, 128, 16000, 512
 
 
-def make_pairs(batch: int, length: int):
+def make_pairs(batch: int, length: int, device="cpu"):
     """{name: (analysis, synthesis)}, both taking and returning `(batch, time)` tensors."""
     fb = STFTFB(n_filters=N_FFT, kernel_size=N_FFT, stride=HOP, sample_rate=RATE)
-    enc, dec = Encoder(fb), Decoder(fb)
+    enc, dec = Encoder(fb).to(device), Decoder(fb).to(device)
 
     def asteroid_synthesis(spec):  # Decoder only trims; zero-pad a short end as asteroid's
         wav = dec(spec, length=length)[:, 0]  # models do (pad_x_to_y)
@@ -102,25 +103,28 @@ def main() -> None:
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads (1: the machine is shared; see metrics/README.md)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (same code, same sizes)")
     p.add_argument("--quick", action="store_true", help="tiny sizes, 1 repeat (for tests)")
     p.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
     a = p.parse_args()
     if a.quick:
         a.batch, a.seconds, a.repeats, a.warmup = 2, 0.5, 1, 0
     torch.set_num_threads(a.threads)
-    started = machine()  # before timing: the load average at the start
+    started = machine(device=a.device)  # before timing: the load average at the start
     length = int(a.seconds * RATE)
     torch.manual_seed(0)
-    x = torch.randn(a.batch, length)
-    pairs = make_pairs(a.batch, length)
+    x = torch.randn(a.batch, length).to(a.device)
+    pairs = make_pairs(a.batch, length, a.device)
     runs = {(c, n): case_fn(*pairs[n], x, *CASES[c]) for c in CASES for n in pairs}
     times = {key: [] for key in runs}
     for r in range(a.warmup + a.repeats):
         order = list(pairs) if r % 2 == 0 else list(pairs)[::-1]  # alternate who goes first
         for c in CASES:
             for n in order:
+                sync(a.device)
                 t0 = time.perf_counter()
                 runs[c, n]()
+                sync(a.device)
                 if r >= a.warmup:
                     times[c, n].append(time.perf_counter() - t0)
 
@@ -150,7 +154,7 @@ def main() -> None:
               for k, label in labels.items()]
     md = (f"# STFT analysis / synthesis: sepssl (torch.stft) vs asteroid_filterbanks STFTFB\n\n"
           f"Command: `{meta['command']}`  \nDate: {meta['date']}  \n"
-          f"Machine: nproc {meta['nproc']}, {meta['cpu']}, torch {meta['torch']}, "
+          f"Machine: nproc {meta['nproc']}, {where(meta)}, torch {meta['torch']}, "
           f"torch threads: {meta['torch_threads']}; 1-min load average {meta['load_avg_1min']} "
           f"at start, "
           f"{meta['load_avg_1min_end']} at the end (a shared machine)\n\n"

@@ -151,6 +151,11 @@ def _check(value: Any, hint: Any, key: str) -> Any:
         return value
     if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
+    if hint is float and isinstance(value, str):  # YAML 1.1 reads 5e-4 (no dot) as a string
+        try:
+            return float(value)
+        except ValueError:
+            pass
     if hint is bool and isinstance(value, bool):
         return value
     if hint in (int, str) and isinstance(value, hint) and not isinstance(value, bool):

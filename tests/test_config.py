@@ -35,6 +35,14 @@ def test_int_is_accepted_for_float_but_bool_is_not_int(tmp_path):
         load_config(write(tmp_path, "data: {batch_size: true}"))
 
 
+def test_exponent_without_a_dot_is_a_float(tmp_path):
+    """YAML 1.1 reads 5e-4 as a string; a float field takes it, a word is still an error."""
+    assert load_config(write(tmp_path, "optim: {lr: 5e-4}")).optim.lr == 5e-4
+    assert load_config(None, ["optim.lr=1e-3"]).optim.lr == 1e-3
+    with pytest.raises(ConfigError, match=r"optim\.lr"):
+        load_config(None, ["optim.lr=fast"])
+
+
 def test_bad_override_syntax_and_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="key=value"):
         load_config(None, ["trainer.max_steps"])

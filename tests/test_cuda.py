@@ -8,6 +8,7 @@ from sepssl.models.enhancer import PRETRAINED
 from sepssl.tasks import TASKS, build_task
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+pytestmark = pytest.mark.gpu  # `pytest -m gpu` runs every GPU test (metrics/run_gpu.sh)
 
 
 def pair(x):
@@ -53,3 +54,22 @@ def test_every_task_builds_its_batch_and_loss_on_the_gpu(name):
     est = batch.inputs.unsqueeze(1).repeat(1, task.n_outputs, 1).requires_grad_(True)
     task.loss(est, batch).backward()
     assert torch.isfinite(est.grad).all()
+
+
+@cuda
+@pytest.mark.parametrize("name", ["wav2vec2", "cpc", "byol_a"])
+def test_every_encoder_pre_trains_on_the_gpu_in_bf16(name):
+    """The recipes' encoders (default sizes), one pretext step under bf16 autocast as
+    `trainer.precision: bf16-mixed` runs it: finite loss, finite gradients, stats on the GPU."""
+    from sepssl.encoders import build_encoder
+
+    torch.manual_seed(0)
+    enc = build_encoder(name).cuda().train()
+    wav = 0.1 * torch.randn(4, 32000, device="cuda")
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        loss, stats = enc.pretext_loss(wav)
+    loss.backward()
+    enc.after_step()
+    assert torch.isfinite(loss)
+    assert all(torch.isfinite(p.grad).all() for p in enc.parameters() if p.grad is not None)
+    assert all(torch.isfinite(torch.as_tensor(v)).all() for v in stats.values())

@@ -86,3 +86,18 @@ def test_pretrain_summary_reads_the_logged_curves(toy_set, tmp_path):
     assert summary["embed_std_min"] is not None and summary["embed_std_min"] >= 0
     table = (out / "pretraining.md").read_text()
     assert "| code_perplexity |" in table and "Lowest `embed_std`" in table
+
+
+def test_pretext_eval_scores_encoders_on_the_same_held_out_batches(toy_set, tmp_path):
+    assert cli.main(["pretrain", "-q", str(write_cfg(tmp_path, toy_set, "wav2vec2", steps=2))]) == 0
+    enc = tmp_path / "wav2vec2" / "encoder.pt"
+    out = tmp_path / "eval"
+    args = ("--audio", toy_set / "train" / "noisy", "--batches", 2, "--batch-size", 2,
+            "--seconds", 1.0, "--out", out)
+    run(ROOT / "metrics" / "pretext_eval.py", enc, enc, *args)
+    first = json.loads((out / "pretext_eval.json").read_text())["scores"][str(enc)]
+    assert 0.0 <= first["accuracy"] <= 1.0 and first["contrastive"] > 0
+    run(ROOT / "metrics" / "pretext_eval.py", enc, *args)      # same crops, masks: same numbers
+    again = json.loads((out / "pretext_eval.json").read_text())["scores"][str(enc)]
+    assert again == pytest.approx(first, rel=1e-5)
+    assert "| accuracy | contrastive |" in (out / "pretext_eval.md").read_text()

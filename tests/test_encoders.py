@@ -90,8 +90,9 @@ def test_info_nce_prefers_the_positive_and_ignores_invalid_distractors():
     neg = torch.zeros(6, 5)
     loss, acc = info_nce(pos, neg)
     assert loss < 1e-3 and acc == 1.0
-    chance, _ = info_nce(torch.zeros(6), torch.zeros(6, 5))
+    chance, tied = info_nce(torch.zeros(6), torch.zeros(6, 5))
     assert abs(chance.item() - math.log(6)) < 1e-5
+    assert tied == 0.0                            # all alike (collapse) is not a right answer
     neg[:, 0] = 50.0                                           # a copy of the target...
     invalid = torch.zeros(6, 5, dtype=torch.bool)
     invalid[:, 0] = True                                       # ...is left out

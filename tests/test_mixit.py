@@ -105,6 +105,7 @@ def test_silent_estimate_scores_badly_not_zero():
     assert losses.si_sdr(torch.zeros(1, 100), torch.randn(1, 100)) < -70
 
 
+@pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_mixit_on_cuda_matches_cpu():
     est, mixtures, _ = problem(m=6, noise=1.0)

@@ -70,7 +70,8 @@ def info_nce(pos_logits: torch.Tensor, neg_logits: torch.Tensor,
     `pos_logits (...)`, `neg_logits (..., K)`; `invalid (..., K)` marks distractors that are
     identical to the positive (e.g. the same quantised codewords) and are left out, as a copy
     of the target cannot be told apart from it. Returns the mean loss and the accuracy (share
-    of items whose positive scores highest) as a detached tensor.
+    of items whose positive scores strictly highest: a collapsed model that scores all alike
+    must not count as right) as a detached tensor.
     """
     if invalid is not None:
         neg_logits = neg_logits.masked_fill(invalid, float("-inf"))
@@ -79,7 +80,7 @@ def info_nce(pos_logits: torch.Tensor, neg_logits: torch.Tensor,
     target = torch.zeros(logits.shape[0], dtype=torch.long, device=logits.device)
     loss = F.cross_entropy(logits, target)
     with torch.no_grad():
-        acc = (logits.argmax(-1) == 0).float().mean()
+        acc = (logits[:, 0] > logits[:, 1:].amax(-1)).float().mean()
     return loss, acc
 
 
