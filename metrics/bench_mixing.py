@@ -118,7 +118,7 @@ def main() -> None:
           f"Machine: nproc {meta['nproc']}, {where(meta)}, torch {meta['torch']}, "
           f"torch threads: {meta['torch_threads']}; 1-min load average {meta['load_avg_1min']} "
           f"at start, "
-          f"{meta['load_avg_1min_end']} at the end (a shared machine)\n\n"
+          f"{meta['load_avg_1min_end']} at the end" + ("" if meta.get("gpu") else " (a shared machine)") + "\n\n"
           f"`{meta['config']}`: task {cfg['task']['name']}, model {cfg['model']}, batch {batch} × "
           f"{length} samples, random raw batches; medians over {a.steps} steps after {a.warmup} "
           f"warm-up. **Mixing (`task.make_batch`) takes {result['share_percent']:.2f} % of a step** "

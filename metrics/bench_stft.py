@@ -157,7 +157,7 @@ def main() -> None:
           f"Machine: nproc {meta['nproc']}, {where(meta)}, torch {meta['torch']}, "
           f"torch threads: {meta['torch_threads']}; 1-min load average {meta['load_avg_1min']} "
           f"at start, "
-          f"{meta['load_avg_1min_end']} at the end (a shared machine)\n\n"
+          f"{meta['load_avg_1min_end']} at the end" + ("" if meta.get("gpu") else " (a shared machine)") + "\n\n"
           f"Batch {a.batch} × {a.seconds:g} s at 16 kHz (unit-variance noise), n_fft {N_FFT}, "
           f"hop {HOP}; medians of {a.repeats} interleaved repeats after {a.warmup} warm-up. "
           f"Forward runs under no_grad; backward is from the summed power (Σ re² + im²) of the "
