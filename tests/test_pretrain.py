@@ -84,9 +84,10 @@ def test_bad_config_is_a_one_line_error(toy_set, tmp_path, capsys, override, key
     assert len(err.splitlines()) == 1 and key in err and err.startswith("sepssl pretrain: error:")
 
 
-@pytest.mark.parametrize("recipe", ["wav2vec2", "cpc", "byol_a"])
-def test_pretrain_recipes_are_valid(recipe):
-    cfg = load_pretrain_config(RECIPES / recipe / "conf.yaml")
+@pytest.mark.parametrize("recipe, conf", [("wav2vec2", "conf.yaml"), ("wav2vec2", "conf_gpu.yaml"),
+                                          ("cpc", "conf.yaml"), ("byol_a", "conf.yaml")])
+def test_pretrain_recipes_are_valid(recipe, conf):
+    cfg = load_pretrain_config(RECIPES / recipe / conf)
     options = dict(cfg.encoder)
     enc = build_encoder(options.pop("name"), **options)
     assert enc.name == recipe and (RECIPES / recipe / "README.md").is_file()
