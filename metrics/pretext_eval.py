@@ -35,8 +35,8 @@ def fixed_batches(audio: str, rate: int, seconds: float, batches: int, size: int
 
 
 @torch.no_grad()
-def score(path: str, batches: list[torch.Tensor], seed: int) -> dict:
-    enc = load_encoder(path).eval()
+def score(path: str, enc, batches: list[torch.Tensor], seed: int) -> dict:
+    enc.eval()
     if not enc.has_pretext:
         raise SystemExit(f"{path}: saved without its pretext head; nothing to score")
     torch.manual_seed(seed)
@@ -58,11 +58,12 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=None, help="write pretext_eval.{json,md} here")
     a = p.parse_args()
-    rates = {load_encoder(e).sample_rate for e in a.encoders}
+    encoders = {e: load_encoder(e) for e in a.encoders}
+    rates = {enc.sample_rate for enc in encoders.values()}
     if len(rates) != 1:
         raise SystemExit(f"encoders want different sample rates {sorted(rates)}; score them apart")
     batches = fixed_batches(a.audio, rates.pop(), a.seconds, a.batches, a.batch_size, a.seed)
-    rows = {e: score(e, batches, a.seed) for e in a.encoders}
+    rows = {e: score(e, enc, batches, a.seed) for e, enc in encoders.items()}
     keys = sorted({k for r in rows.values() for k in r},
                   key=lambda k: (k not in ("loss", "contrastive", "accuracy"), k))
     table = ["| encoder | " + " | ".join(keys) + " |", "|---|" + "---:|" * len(keys)]
