@@ -34,7 +34,7 @@ import torch
 
 from sepssl.config import load_config
 from sepssl.train import TaskModule
-from benchlib import command, machine, sync, where  # noqa: E402
+from benchlib import command, machine, shared_note, sync, where  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTS = ("make_batch", "forward + loss", "backward", "clip + Adam step")
@@ -118,7 +118,7 @@ def main() -> None:
           f"Machine: nproc {meta['nproc']}, {where(meta)}, torch {meta['torch']}, "
           f"torch threads: {meta['torch_threads']}; 1-min load average {meta['load_avg_1min']} "
           f"at start, "
-          f"{meta['load_avg_1min_end']} at the end" + ("" if meta.get("gpu") else " (a shared machine)") + "\n\n"
+          f"{meta['load_avg_1min_end']} at the end{shared_note(meta)}\n\n"
           f"`{meta['config']}`: task {cfg['task']['name']}, model {cfg['model']}, batch {batch} × "
           f"{length} samples, random raw batches; medians over {a.steps} steps after {a.warmup} "
           f"warm-up. **Mixing (`task.make_batch`) takes {result['share_percent']:.2f} % of a step** "

@@ -6,8 +6,8 @@ one time-domain loss per assignment in a Python loop), forward + backward, same 
 Times are medians of interleaved repeats in this process (on a GPU, after synchronising). Extra
 memory on the CPU is measured in a fresh child process per method: the peak resident set (VmHWM,
 reset through /proc/self/clear_refs) during one forward + backward, minus the resident set just
-before it; on a GPU it is the peak of torch's allocator over the allocated memory before it. M = 16 runs only for
-sepssl: asteroid would evaluate 65,536 time-domain losses. The efficient (least-squares) form
+before it; on a GPU it is the peak of torch's allocator over the allocated memory before it.
+M = 16 runs only for sepssl: asteroid would evaluate 65,536 time-domain losses. The efficient (least-squares) form
 is timed beside it, with how often it picks the exact optimum on outputs that are noisy copies
 of the true sources.
 """

@@ -30,7 +30,7 @@ import torch
 from asteroid_filterbanks import STFTFB, Decoder, Encoder
 
 from sepssl.dsp.stft import istft, stft
-from benchlib import command, machine, sync, where  # noqa: E402
+from benchlib import command, machine, shared_note, sync, where  # noqa: E402
 
 N_FFT, HOP, RATE, EDGE = 512, 128, 16000, 512
 
@@ -157,7 +157,7 @@ def main() -> None:
           f"Machine: nproc {meta['nproc']}, {where(meta)}, torch {meta['torch']}, "
           f"torch threads: {meta['torch_threads']}; 1-min load average {meta['load_avg_1min']} "
           f"at start, "
-          f"{meta['load_avg_1min_end']} at the end" + ("" if meta.get("gpu") else " (a shared machine)") + "\n\n"
+          f"{meta['load_avg_1min_end']} at the end{shared_note(meta)}\n\n"
           f"Batch {a.batch} × {a.seconds:g} s at 16 kHz (unit-variance noise), n_fft {N_FFT}, "
           f"hop {HOP}; medians of {a.repeats} interleaved repeats after {a.warmup} warm-up. "
           f"Forward runs under no_grad; backward is from the summed power (Σ re² + im²) of the "

@@ -45,6 +45,11 @@ def where(info: dict) -> str:
     return f"{info['gpu']} (CUDA)" if info.get("gpu") else info["cpu"]
 
 
+def shared_note(info: dict) -> str:
+    """What follows the load averages: CPU runs say the machine was shared (the GPU one was not)."""
+    return "" if info.get("gpu") else " (a shared machine)"
+
+
 def sync(device) -> None:
     """Wait for queued GPU work, so that a wall-clock time covers it (no-op on the CPU)."""
     import torch
