@@ -67,7 +67,8 @@ def _enhance(args) -> int:
     model = load_model(args.model, device=args.device)
     report = enhance_paths(model, args.inputs, args.out, chunk_seconds=args.chunk_seconds,
                            subtype=args.subtype, progress=not args.quiet,
-                           log=lambda m: print(m, file=sys.stderr))
+                           log=lambda m: print(m, file=sys.stderr),
+                           atten_lim_db=args.atten_lim_db)
     print(report.summary(Path(args.out)))
     return 0 if report.ok else 1
 
@@ -83,6 +84,16 @@ def _evaluate(args) -> int:
     print(f"report written to {args.report}")
     files = result.summary["files"]
     return 1 if files["failed"] or files["unpaired"] else 0
+
+
+def _positive_db(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of dB")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -123,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     e.add_argument("--chunk-seconds", type=float, default=10.0,
                    help="process long files in chunks of this length (memory stays flat)")
+    e.add_argument("--atten-lim-db", type=_positive_db, default=None, metavar="DB",
+                   help="attenuate nothing by more than DB dB: mixes the input back under the "
+                        "output, trading noise removal for less over-suppression (default: off)")
     e.add_argument("--subtype", default=None, help="output subtype, e.g. PCM_16, FLOAT (default: the input's)")
     e.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     e.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -35,6 +35,8 @@ class OptimConfig:
     lr: float = 1e-3
     weight_decay: float = 0.0
     grad_clip: float | None = 5.0
+    schedule: str = "constant"       # constant | cosine (to 0 at trainer.max_steps)
+    warmup_steps: int = 0            # linear warm-up from 0 before the schedule
 
 
 @dataclass

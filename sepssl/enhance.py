@@ -16,6 +16,7 @@ from typing import Callable, Iterator
 import torch
 
 from . import audio
+from .dsp import mixing
 from .dsp.overlap_add import chunk_starts, overlap_add
 from .errors import AudioError, SepsslError
 
@@ -30,8 +31,12 @@ def _overlap(chunk: int, rate: int) -> int:
 @torch.no_grad()
 def enhance_stream(model: torch.nn.Module, read: Callable[[int, int], torch.Tensor], length: int,
                    sample_rate: int, chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
-                   batch_chunks: int = 8) -> Iterator[torch.Tensor]:
+                   batch_chunks: int = 8, atten_lim_db: float | None = None
+                   ) -> Iterator[torch.Tensor]:
     """Enhanced `(channels, n)` pieces of a signal of `length` frames given by `read(start, n)`.
+
+    `atten_lim_db` mixes the input back so nothing is attenuated by more than that many dB
+    (`dsp.mixing.limit_attenuation`, at the input's own rate); None: the model's output as is.
 
     Up to `batch_chunks` chunks go through the model as one batch: a recurrent model at batch 1
     is step-overhead bound, so batching chunks is several times faster at the same memory bound.
@@ -45,42 +50,45 @@ def enhance_stream(model: torch.nn.Module, read: Callable[[int, int], torch.Tens
         for i in range(0, len(starts), batch_chunks):
             group = [read(s, min(chunk, length - s)) for s in starts[i:i + batch_chunks]]
             same = [b for b in group if b.shape[-1] == group[0].shape[-1]]
-            yield from _enhance_blocks(model, same, sample_rate, device)
+            yield from _enhance_blocks(model, same, sample_rate, device, atten_lim_db)
             for block in group[len(same):]:  # the shorter last chunk, alone (no padding)
-                yield from _enhance_blocks(model, [block], sample_rate, device)
+                yield from _enhance_blocks(model, [block], sample_rate, device, atten_lim_db)
 
     yield from overlap_add(processed(), overlap)
 
 
-def _enhance_blocks(model, blocks: list[torch.Tensor], rate: int, device) -> list[torch.Tensor]:
+def _enhance_blocks(model, blocks: list[torch.Tensor], rate: int, device,
+                    atten_lim_db: float | None = None) -> list[torch.Tensor]:
     """Equal-length `(channels, n)` blocks through the model at once (chunks × channels = batch)."""
     channels, n = blocks[0].shape
     x = torch.cat(blocks).to(device)
-    x = audio.resample(x, rate, model.sample_rate)
-    y = audio.resample(model(x), model.sample_rate, rate)
-    y = torch.nn.functional.pad(y, (0, max(0, n - y.shape[-1])))[..., :n].float().cpu()
+    y = audio.resample(model(audio.resample(x, rate, model.sample_rate)), model.sample_rate, rate)
+    y = torch.nn.functional.pad(y, (0, max(0, n - y.shape[-1])))[..., :n]
+    y = mixing.limit_attenuation(y, x.to(y.dtype), atten_lim_db).float().cpu()
     return list(y.split(channels))
 
 
 def enhance_signal(model, wav: torch.Tensor, sample_rate: int,
-                   chunk_seconds: float = DEFAULT_CHUNK_SECONDS) -> torch.Tensor:
+                   chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
+                   atten_lim_db: float | None = None) -> torch.Tensor:
     """Enhance an in-memory `(channels, time)` tensor; returns the same shape and rate."""
     audio.validate(wav)
     pieces = enhance_stream(model, lambda s, n: wav[:, s:s + n], wav.shape[-1], sample_rate,
-                            chunk_seconds)
+                            chunk_seconds, atten_lim_db=atten_lim_db)
     return torch.cat(list(pieces), dim=-1)
 
 
 def enhance_file(model, src: str | os.PathLike, dst: str | os.PathLike,
                  chunk_seconds: float = DEFAULT_CHUNK_SECONDS, subtype: str | None = None,
-                 on_progress: Callable[[float], None] | None = None) -> Path:
+                 on_progress: Callable[[float], None] | None = None,
+                 atten_lim_db: float | None = None) -> Path:
     """Enhance one file into `dst` (atomic; nothing is left at `dst` if it fails)."""
     with audio.Reader(src) as reader:
         meta = reader.info
         with audio.atomic_writer(dst, meta.sample_rate, meta.channels,
                                  subtype=subtype or meta.subtype, format=meta.format) as out:
             for piece in enhance_stream(model, reader.read, meta.frames, meta.sample_rate,
-                                        chunk_seconds):
+                                        chunk_seconds, atten_lim_db=atten_lim_db):
                 audio.write_block(out, piece)
                 if on_progress:
                     on_progress(piece.shape[-1] / meta.sample_rate)
@@ -131,7 +139,8 @@ def collect_inputs(inputs: list[str]) -> tuple[list[tuple[Path, Path]], list[tup
 
 def enhance_paths(model, inputs: list[str], out_dir: str | os.PathLike,
                   chunk_seconds: float = DEFAULT_CHUNK_SECONDS, subtype: str | None = None,
-                  progress: bool = True, log: Callable[[str], None] = print) -> EnhanceReport:
+                  progress: bool = True, log: Callable[[str], None] = print,
+                  atten_lim_db: float | None = None) -> EnhanceReport:
     """Enhance files, folders and globs into `out_dir`; a bad file is reported and skipped."""
     from tqdm import tqdm
 
@@ -170,7 +179,8 @@ def enhance_paths(model, inputs: list[str], out_dir: str | os.PathLike,
                 done += s
                 bar.update(s)
 
-            enhance_file(model, src, dst, chunk_seconds, subtype, on_progress=step)
+            enhance_file(model, src, dst, chunk_seconds, subtype, on_progress=step,
+                         atten_lim_db=atten_lim_db)
             report.written.append(dst)
         except SepsslError as exc:
             report.failed.append((str(src), str(exc)))

@@ -7,6 +7,7 @@ files by SI-SDR, and the export of the best checkpoint as a weights-only model f
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 import warnings
@@ -60,13 +61,33 @@ class TaskModule(L.LightningModule):
 
     def configure_optimizers(self):
         opt = self.config["optim"]
-        return torch.optim.Adam(self.enhancer.parameters(), lr=opt["lr"],
+        adam = torch.optim.Adam(self.enhancer.parameters(), lr=opt["lr"],
                                 weight_decay=opt["weight_decay"])
+        factor = lr_factor(opt.get("schedule", "constant"), opt.get("warmup_steps", 0),
+                           self.config["trainer"]["max_steps"])
+        sched = torch.optim.lr_scheduler.LambdaLR(adam, factor)
+        return {"optimizer": adam, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         meta = self.enhancer.to_dict()
         meta.pop("state_dict")
         checkpoint["sepssl_model"] = meta
+
+
+def lr_factor(schedule: str, warmup_steps: int, max_steps: int):
+    """The learning-rate multiplier at each step: a linear warm-up, then constant or a cosine
+    decay that reaches 0 at `max_steps` (a fine-tuning stage settles instead of wandering)."""
+    if schedule not in ("constant", "cosine"):
+        raise ConfigError(f"optim.schedule: {schedule!r} is not one of constant, cosine")
+
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        if schedule == "constant":
+            return 1.0
+        done = min(1.0, (step - warmup_steps) / max(1, max_steps - warmup_steps))
+        return 0.5 * (1.0 + math.cos(math.pi * done))
+    return factor
 
 
 def make_loaders(cfg: Config) -> tuple[DataLoader, DataLoader | None]:
@@ -90,6 +111,7 @@ def train(cfg: Config) -> Path:
     warnings.filterwarnings("ignore", ".*pkg_resources is deprecated.*")
     warnings.filterwarnings("ignore", ".*module\\(s\\) in eval mode.*")  # frozen teachers/predictors
     t = cfg.trainer
+    lr_factor(cfg.optim.schedule, cfg.optim.warmup_steps, t.max_steps)  # a bad name fails now
     out = Path(t.out_dir)
     L.seed_everything(t.seed, workers=True, verbose=False)
     train_loader, valid_loader = make_loaders(cfg)
@@ -110,7 +132,7 @@ def train(cfg: Config) -> Path:
         strategy=t.strategy, precision=precision, gradient_clip_val=cfg.optim.grad_clip,
         val_check_interval=t.val_every_steps if valid_loader is not None else None,
         check_val_every_n_epoch=None, log_every_n_steps=t.log_every_steps,
-        callbacks=[ckpt], enable_progress_bar=t.progress,
+        callbacks=[ckpt, L.pytorch.callbacks.LearningRateMonitor("step")], enable_progress_bar=t.progress,
         logger=L.pytorch.loggers.CSVLogger(out, name="logs"),
         num_sanity_val_steps=0, enable_model_summary=False)
     last = out / "checkpoints" / "last.ckpt"

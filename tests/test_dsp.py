@@ -98,3 +98,17 @@ def test_kernels_run_on_cuda_with_the_same_code():
     mix, _ = mixing.mix_at_snr(x, torch.randn_like(x), mixing.uniform(2, 0, 5, x))
     assert mix.device.type == "cuda"
     assert losses.si_sdr(mix, x).device.type == "cuda"
+
+
+def test_limit_attenuation_bounds_the_attenuation_and_keeps_what_the_model_keeps():
+    from sepssl.dsp.mixing import limit_attenuation
+
+    noisy = torch.randn(2, 800)
+    assert limit_attenuation(noisy * 0.3, noisy, None).equal(noisy * 0.3)
+    silenced = limit_attenuation(torch.zeros_like(noisy), noisy, 12.0)  # all taken for noise
+    gain_db = 10 * torch.log10(silenced.pow(2).sum() / noisy.pow(2).sum())
+    assert torch.isclose(gain_db, torch.tensor(-12.0), atol=1e-4)
+    assert torch.allclose(limit_attenuation(noisy, noisy, 6.0), noisy)  # kept is kept
+    for bad in (0.0, -3.0, float("nan")):
+        with pytest.raises(ValueError, match="positive"):
+            limit_attenuation(noisy, noisy, bad)

@@ -175,3 +175,20 @@ def test_enhance_on_cuda_matches_cpu(tiny_model):
     gpu = enhance_signal(tiny_model.to("cuda"), x, RATE, chunk_seconds=1.0)
     tiny_model.to("cpu")
     assert torch.allclose(cpu, gpu, atol=1e-4)
+
+
+def test_atten_lim_mixes_the_input_back_at_the_inputs_rate(tmp_path, model_file, capsys):
+    x = np.stack([noisy(1.2, 44100, seed=c) for c in range(2)], axis=1).astype(np.float32)
+    src = tmp_path / "in.wav"
+    sf.write(src, x, 44100, subtype="FLOAT")
+    assert run([str(src), "-o", str(tmp_path / "plain"), "--model", model_file]) == 0
+    assert run([str(src), "-o", str(tmp_path / "lim"), "--model", model_file,
+                "--atten-lim-db", "10"]) == 0
+    plain, _ = sf.read(tmp_path / "plain" / "in.wav")
+    limited, _ = sf.read(tmp_path / "lim" / "in.wav")
+    g = 10 ** (-10 / 20)
+    assert np.allclose(limited, g * x + (1 - g) * plain, atol=1e-5)
+    with pytest.raises(SystemExit):
+        run([str(src), "-o", str(tmp_path / "bad"), "--model", model_file, "--atten-lim-db", "0"])
+    assert "not a positive number of dB" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()

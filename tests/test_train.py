@@ -8,6 +8,7 @@ import torch
 
 from sepssl import load_model
 from sepssl.config import load_config
+from sepssl.errors import ConfigError
 from sepssl.train import train
 
 
@@ -86,3 +87,15 @@ def test_mixed_precision_path_runs(toy_set, tmp_path):
     path = train(toy_config(toy_set, tmp_path / "amp", steps=2, extra=["trainer.precision=bf16-mixed"]))
     out = load_model(path).enhance(torch.randn(1, 4000) * 0.1)
     assert torch.isfinite(out).all()
+
+
+def test_lr_schedule_warms_up_then_decays_to_zero_by_cosine():
+    from sepssl.train import lr_factor
+
+    f = lr_factor("cosine", 10, 110)
+    assert f(0) == pytest.approx(0.1) and f(9) == pytest.approx(1.0)
+    assert f(10) == pytest.approx(1.0) and f(60) == pytest.approx(0.5)
+    assert f(110) == pytest.approx(0.0, abs=1e-12)
+    assert [lr_factor("constant", 0, 100)(s) for s in (0, 50, 99)] == [1.0, 1.0, 1.0]
+    with pytest.raises(ConfigError, match="optim.schedule"):
+        lr_factor("linear", 0, 100)

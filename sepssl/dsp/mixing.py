@@ -59,6 +59,22 @@ def mixture_consistency(est: torch.Tensor, mixture: torch.Tensor) -> torch.Tenso
     return est + residual.unsqueeze(1) / est.shape[1]
 
 
+def limit_attenuation(enhanced: torch.Tensor, noisy: torch.Tensor,
+                      limit_db: float | None) -> torch.Tensor:
+    """Mix the input back under the enhanced signal so nothing is attenuated by more than
+    `limit_db` dB: `g·noisy + (1 − g)·enhanced`, `g = 10^(−limit_db/20)` (None: `enhanced`).
+
+    Where a model over-suppresses (quiet speech taken for noise), the mixed-back input restores
+    it; where the model is right, the noise comes back only at −limit_db. Works for any model.
+    """
+    if limit_db is None:
+        return enhanced
+    if not limit_db > 0:
+        raise ValueError(f"attenuation limit must be a positive number of dB, got {limit_db}")
+    g = 10 ** (-limit_db / 20)
+    return g * noisy + (1 - g) * enhanced
+
+
 def mixture_of_mixtures(mixtures: torch.Tensor) -> torch.Tensor:
     """MixIT's input: the sum of the `(batch, n_mix, time)` reference mixtures."""
     return mixtures.sum(1)

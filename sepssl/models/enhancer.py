@@ -60,11 +60,12 @@ class Enhancer(nn.Module):
 
     @torch.no_grad()
     def enhance(self, audio: torch.Tensor | str | os.PathLike, sample_rate: int | None = None,
-                chunk_seconds: float = 10.0) -> torch.Tensor:
+                chunk_seconds: float = 10.0, atten_lim_db: float | None = None) -> torch.Tensor:
         """Enhance a file path or a `(channels, time)` / `(time,)` tensor.
 
         Returns `(channels, time)` (or `(time,)` for 1-D input) at the input's sample rate;
         `sample_rate` defaults to the model's for tensors. Long signals are chunked.
+        `atten_lim_db`: attenuate nothing by more than this (`dsp.mixing.limit_attenuation`).
         """
         from ..enhance import enhance_signal
         from ..audio import read
@@ -73,7 +74,8 @@ class Enhancer(nn.Module):
             audio, sample_rate = read(audio)
         squeeze = audio.dim() == 1
         wav = audio.unsqueeze(0) if squeeze else audio
-        out = enhance_signal(self, wav, sample_rate or self.sample_rate, chunk_seconds)
+        out = enhance_signal(self, wav, sample_rate or self.sample_rate, chunk_seconds,
+                             atten_lim_db)
         return out[0] if squeeze else out
 
     def to_dict(self) -> dict[str, Any]:
