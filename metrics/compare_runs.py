@@ -22,6 +22,18 @@ def _card(run: Path) -> dict:
     return json.loads(card.read_text()) if card.is_file() else {}
 
 
+def _steps(card: dict) -> str:
+    """This run's steps, preceded by those of the model it started from (`trainer.init_from`,
+    when that model is a sepssl run with a card): "2708 + 2708" for a second stage."""
+    steps = str(card.get("steps", "?"))
+    init = (card.get("config") or {}).get("trainer", {}).get("init_from")
+    if init:
+        before = _card(Path(init).parent).get("steps")
+        if before is not None:
+            return f"{before} + {steps}"
+    return steps
+
+
 def enhancement_table(runs: list[Path], oracle: Path | None) -> str:
     summaries = {r: json.loads((r / "test_report" / "summary.json").read_text()) for r in runs}
     oracle_gain = (summaries[oracle]["scores"]["si_sdr"]["improvement"]["mean"]
@@ -41,7 +53,7 @@ def enhancement_table(runs: list[Path], oracle: Path | None) -> str:
         gain = s["scores"]["si_sdr"]["improvement"]["mean"]
         share = f"{100 * gain / oracle_gain:.0f}%" if oracle_gain else "—"
         enc = [fronts[run] or "none"] if extra else []
-        rows.append([f"`{run}`", card.get("trained_with", "?"), *enc, str(card.get("steps", "?"))]
+        rows.append([f"`{run}`", card.get("trained_with", "?"), *enc, _steps(card)]
                     + cells + [share])
     return _markdown(head, rows)
 

@@ -34,3 +34,16 @@ def test_paired_differences_mean_interval_and_share(tmp_path):
     assert "75% of 4" in row
     assert "+0.000 [+0.000, +0.000]" in row           # PESQ identical
     assert len(table.strip().splitlines()) == 3        # head, rule, one row: none for the baseline
+
+
+def test_steps_of_a_second_stage_count_the_first(tmp_path):
+    import json
+
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / "model_card.json").write_text(json.dumps({"steps": 2708}))
+    second = {"steps": 500, "config": {"trainer": {"init_from": str(first / "model.pt")}}}
+    assert compare_runs._steps(second) == "2708 + 500"
+    assert compare_runs._steps({"steps": 12}) == "12"
+    missing = {"steps": 7, "config": {"trainer": {"init_from": str(tmp_path / "gone.pt")}}}
+    assert compare_runs._steps(missing) == "7"
