@@ -157,7 +157,7 @@ def pretrain(cfg: PretrainConfig) -> Path:
     (out / "config.yaml").write_text(_yaml(cfg.to_dict()))
     started = time.time()
     trainer.fit(module, loader, ckpt_path=resume, weights_only=True)
-    trainer.save_checkpoint(last)  # so a later run resumes from the very last step
+    trainer.save_checkpoint(last, weights_only=False)  # full state: a later run resumes here
     path = out / "encoder.pt"
     if trainer.is_global_zero:
         card = {

@@ -141,7 +141,7 @@ def train(cfg: Config) -> Path:
     (out / "config.yaml").write_text(_yaml(cfg.to_dict()))
     started = time.time()
     trainer.fit(module, train_loader, valid_loader, ckpt_path=resume, weights_only=True)
-    trainer.save_checkpoint(last)  # so a later run resumes from the very last step
+    trainer.save_checkpoint(last, weights_only=False)  # full state: a later run resumes here
     model_path = out / "model.pt"
     if trainer.is_global_zero:
         earlier = _earlier_seconds(out / "model_card.json") if resume else 0.0
