@@ -28,7 +28,7 @@ from .config import TrainerConfig, _build, read_recipe
 from .data.datasets import _Clips
 from .encoders import FORMAT, build_encoder, load_encoder, save_encoder
 from .errors import ConfigError
-from .train import _yaml, copy_matching_weights
+from .train import _yaml, copy_matching_weights, lr_factor
 
 
 @dataclass
@@ -111,8 +111,8 @@ class PretrainModule(L.LightningModule):
         o = self.config["optim"]
         params = [p for p in self.encoder.parameters() if p.requires_grad]
         opt = torch.optim.AdamW(params, lr=o["lr"], weight_decay=o["weight_decay"])
-        warmup = max(int(o["warmup_steps"]), 1)
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: min(1.0, (step + 1) / warmup))
+        factor = lr_factor("constant", int(o["warmup_steps"]), self.config["trainer"]["max_steps"])
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
