@@ -84,7 +84,7 @@ def main() -> None:
     batch, length = cfg["data"]["batch_size"], int(cfg["data"]["segment_seconds"] * cfg["sample_rate"])
     torch.manual_seed(0)
     module = TaskModule(cfg).to(a.device).train()
-    opt = module.configure_optimizers()
+    opt = module.configure_optimizers()["optimizer"]
     clip = cfg["optim"]["grad_clip"]
     parts = []
     for i in range(a.warmup + a.steps):
