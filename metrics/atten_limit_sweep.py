@@ -33,7 +33,7 @@ def enhanced_dir(run: Path, split: Path) -> Path:
     out = run / f"{split.name}_enhanced"
     if not out.is_dir():
         report = enhance_paths(load_model(run / "model.pt"), [str(split / "noisy")], out,
-                               progress=False)
+                               progress=False, atten_lim_db=None)  # the model's raw output
         if not report.ok:
             raise SystemExit(f"{run}: enhancing {split} failed: {report.failed[:3]}")
     return out

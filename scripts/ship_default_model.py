@@ -1,18 +1,21 @@
 """Copy a trained model into the package as the `default` model, with its test results in the
-card. Run after `sepssl evaluate` on the corpus test split:
+card. Run after `sepssl evaluate` on the corpus test split, of the model as it will run (with
+`--atten-lim-db DB` if it will carry that attenuation limit as its own setting):
 
-    python scripts/ship_default_model.py runs/noisy_target/model.pt runs/noisy_target/test_report
+    python scripts/ship_default_model.py runs/noisy_target_stage2/model.pt \
+        runs/noisy_target_stage2/test_report_lim12 --atten-lim-db 12
 """
+import argparse
 import json
-import sys
 from pathlib import Path
 
 from sepssl import load_model
 from sepssl.models.enhancer import PRETRAINED
 
 
-def main(model_path: str, report_dir: str) -> None:
+def main(model_path: str, report_dir: str, atten_lim_db: float | None = None) -> None:
     model = load_model(model_path)
+    model.atten_lim_db = atten_lim_db
     summary = json.loads((Path(report_dir) / "summary.json").read_text())
     model.card["test_split"] = {
         m: {k: summary["scores"][m][k]["mean"] for k in ("input", "enhanced", "improvement")}
@@ -25,4 +28,10 @@ def main(model_path: str, report_dir: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("model")
+    p.add_argument("report", help="`sepssl evaluate` report of the model as shipped")
+    p.add_argument("--atten-lim-db", type=float, default=None,
+                   help="the attenuation limit `sepssl enhance` applies by default with this model")
+    a = p.parse_args()
+    main(a.model, a.report, a.atten_lim_db)

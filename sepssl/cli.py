@@ -86,13 +86,18 @@ def _evaluate(args) -> int:
     return 1 if files["failed"] or files["unpaired"] else 0
 
 
-def _positive_db(text: str) -> float:
+def _atten_limit(text: str) -> float | str | None:
+    """`--atten-lim-db`: a positive number of dB, off, or model (the model file's own setting)."""
+    if text.lower() in ("off", "none"):
+        return None
+    if text.lower() == "model":
+        return "model"
     try:
         value = float(text)
     except ValueError:
         value = float("nan")
     if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of dB")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of dB, off or model")
     return value
 
 
@@ -134,9 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     e.add_argument("--chunk-seconds", type=float, default=10.0,
                    help="process long files in chunks of this length (memory stays flat)")
-    e.add_argument("--atten-lim-db", type=_positive_db, default=None, metavar="DB",
+    e.add_argument("--atten-lim-db", type=_atten_limit, default="model", metavar="DB|off",
                    help="attenuate nothing by more than DB dB: mixes the input back under the "
-                        "output, trading noise removal for less over-suppression (default: off)")
+                        "output, trading noise removal for less over-suppression (default: the "
+                        "model's own setting, 12 for the shipped model, none for trained runs)")
     e.add_argument("--subtype", default=None, help="output subtype, e.g. PCM_16, FLOAT (default: the input's)")
     e.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     e.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

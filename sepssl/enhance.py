@@ -21,6 +21,8 @@ from .dsp.overlap_add import chunk_starts, overlap_add
 from .errors import AudioError, SepsslError
 
 DEFAULT_CHUNK_SECONDS = 10.0
+#: `atten_lim_db` value meaning "the model file's own setting" (None for models it does not set).
+MODEL_SETTING = "model"
 MAX_OVERLAP_SECONDS = 1.0
 
 
@@ -31,16 +33,19 @@ def _overlap(chunk: int, rate: int) -> int:
 @torch.no_grad()
 def enhance_stream(model: torch.nn.Module, read: Callable[[int, int], torch.Tensor], length: int,
                    sample_rate: int, chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
-                   batch_chunks: int = 8, atten_lim_db: float | None = None
+                   batch_chunks: int = 8, atten_lim_db: float | str | None = MODEL_SETTING
                    ) -> Iterator[torch.Tensor]:
     """Enhanced `(channels, n)` pieces of a signal of `length` frames given by `read(start, n)`.
 
     `atten_lim_db` mixes the input back so nothing is attenuated by more than that many dB
-    (`dsp.mixing.limit_attenuation`, at the input's own rate); None: the model's output as is.
+    (`dsp.mixing.limit_attenuation`, at the input's own rate); None: the model's output as is;
+    "model": the model's own `atten_lim_db` (the shipped default model sets one).
 
     Up to `batch_chunks` chunks go through the model as one batch: a recurrent model at batch 1
     is step-overhead bound, so batching chunks is several times faster at the same memory bound.
     """
+    if atten_lim_db == MODEL_SETTING:
+        atten_lim_db = getattr(model, "atten_lim_db", None)
     chunk = max(int(chunk_seconds * sample_rate), 1)
     overlap = _overlap(chunk, sample_rate)
     device = next(model.parameters()).device
@@ -70,7 +75,7 @@ def _enhance_blocks(model, blocks: list[torch.Tensor], rate: int, device,
 
 def enhance_signal(model, wav: torch.Tensor, sample_rate: int,
                    chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
-                   atten_lim_db: float | None = None) -> torch.Tensor:
+                   atten_lim_db: float | str | None = MODEL_SETTING) -> torch.Tensor:
     """Enhance an in-memory `(channels, time)` tensor; returns the same shape and rate."""
     audio.validate(wav)
     pieces = enhance_stream(model, lambda s, n: wav[:, s:s + n], wav.shape[-1], sample_rate,
@@ -81,7 +86,7 @@ def enhance_signal(model, wav: torch.Tensor, sample_rate: int,
 def enhance_file(model, src: str | os.PathLike, dst: str | os.PathLike,
                  chunk_seconds: float = DEFAULT_CHUNK_SECONDS, subtype: str | None = None,
                  on_progress: Callable[[float], None] | None = None,
-                 atten_lim_db: float | None = None) -> Path:
+                 atten_lim_db: float | str | None = MODEL_SETTING) -> Path:
     """Enhance one file into `dst` (atomic; nothing is left at `dst` if it fails)."""
     with audio.Reader(src) as reader:
         meta = reader.info
@@ -140,7 +145,7 @@ def collect_inputs(inputs: list[str]) -> tuple[list[tuple[Path, Path]], list[tup
 def enhance_paths(model, inputs: list[str], out_dir: str | os.PathLike,
                   chunk_seconds: float = DEFAULT_CHUNK_SECONDS, subtype: str | None = None,
                   progress: bool = True, log: Callable[[str], None] = print,
-                  atten_lim_db: float | None = None) -> EnhanceReport:
+                  atten_lim_db: float | str | None = MODEL_SETTING) -> EnhanceReport:
     """Enhance files, folders and globs into `out_dir`; a bad file is reported and skipped."""
     from tqdm import tqdm
 

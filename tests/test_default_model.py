@@ -13,14 +13,15 @@ def test_default_model_is_shipped_small_and_documented():
     assert (PRETRAINED / "MODEL_CARD.md").is_file()
 
 
-def test_default_model_improves_quality_without_hurting_intelligibility(small_corpus, tmp_path):
-    """On the demo set (the small corpus's test split) PESQ and SI-SDR go up clearly; STOI
-    stays level (measured +0.0002 on average: this model does not raise intelligibility)."""
+def test_default_model_improves_quality_and_intelligibility(small_corpus, tmp_path):
+    """On the demo set (the small corpus's test split) PESQ, STOI and SI-SDR go up, with the
+    model's own 12 dB attenuation limit (measured on the demo files: PESQ +0.14, STOI +0.010,
+    SI-SDR +1.32 dB; without the limit STOI +0.004)."""
     model = load_model("default")
+    assert model.atten_lim_db == 12.0  # chosen on the validation split (MODEL_CARD.md)
     report = enhance_paths(model, [str(small_corpus / "test" / "noisy")], tmp_path / "enh", progress=False)
     assert report.ok and report.written
     result = evaluate(small_corpus / "test" / "clean", tmp_path / "enh", small_corpus / "test" / "noisy",
                       report_dir=tmp_path / "report", jobs=2, progress=False)
     gain = {m: result.summary["scores"][m]["improvement"]["mean"] for m in ("pesq", "stoi", "si_sdr")}
-    assert gain["pesq"] > 0.1 and gain["si_sdr"] > 0.5, gain
-    assert gain["stoi"] > -0.01, gain
+    assert gain["pesq"] > 0.1 and gain["si_sdr"] > 0.5 and gain["stoi"] > 0.0, gain

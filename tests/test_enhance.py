@@ -192,3 +192,26 @@ def test_atten_lim_mixes_the_input_back_at_the_inputs_rate(tmp_path, model_file,
         run([str(src), "-o", str(tmp_path / "bad"), "--model", model_file, "--atten-lim-db", "0"])
     assert "not a positive number of dB" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
+
+
+def test_a_model_carries_its_own_attenuation_limit_and_the_cli_can_turn_it_off(tmp_path, tiny_model):
+    x = torch.from_numpy(noisy(1.0)).unsqueeze(0)
+    raw = enhance_signal(tiny_model, x, RATE, atten_lim_db=None)
+    tiny_model.atten_lim_db = 10.0
+    try:
+        path = tiny_model.save(tmp_path / "lim.pt")
+        loaded = load_model(path)
+        assert loaded.atten_lim_db == 10.0  # saved in the model file
+        g = 10 ** (-10 / 20)
+        assert torch.allclose(loaded.enhance(x), g * x + (1 - g) * raw, atol=1e-5)
+        assert torch.allclose(loaded.enhance(x, atten_lim_db=None), raw, atol=1e-6)
+        src = audio.write(tmp_path / "in.wav", x[0].numpy(), RATE, subtype="FLOAT")
+        assert run([str(src), "-o", str(tmp_path / "off"), "--model", str(path),
+                    "--atten-lim-db", "off"]) == 0
+        assert run([str(src), "-o", str(tmp_path / "own"), "--model", str(path)]) == 0
+        off, _ = audio.read(tmp_path / "off" / "in.wav")
+        own, _ = audio.read(tmp_path / "own" / "in.wav")
+        assert torch.allclose(off, raw, atol=1e-5)
+        assert torch.allclose(own, g * x + (1 - g) * raw, atol=1e-5)
+    finally:
+        tiny_model.atten_lim_db = None

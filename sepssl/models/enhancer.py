@@ -27,7 +27,7 @@ class Enhancer(nn.Module):
     def __init__(self, model: dict[str, Any], n_outputs: int = 1,
                  speech_outputs: list[int] | None = None, sample_rate: int = 16000,
                  correction_alpha: float | None = None, mixture_consistency: bool = False,
-                 card: dict[str, Any] | None = None):
+                 card: dict[str, Any] | None = None, atten_lim_db: float | None = None):
         super().__init__()
         self.spec = {"name": model.get("name", "masker"),
                      "kwargs": {k: v for k, v in model.items() if k != "name"}}
@@ -41,6 +41,7 @@ class Enhancer(nn.Module):
         self.sample_rate = sample_rate
         self.correction_alpha = correction_alpha
         self.mixture_consistency = mixture_consistency
+        self.atten_lim_db = atten_lim_db  # inference only: `enhance` mixes the input back (None: off)
         self.card = dict(card or {})
 
     def separate(self, wav: torch.Tensor) -> torch.Tensor:
@@ -60,12 +61,14 @@ class Enhancer(nn.Module):
 
     @torch.no_grad()
     def enhance(self, audio: torch.Tensor | str | os.PathLike, sample_rate: int | None = None,
-                chunk_seconds: float = 10.0, atten_lim_db: float | None = None) -> torch.Tensor:
+                chunk_seconds: float = 10.0, atten_lim_db: float | str | None = "model"
+                ) -> torch.Tensor:
         """Enhance a file path or a `(channels, time)` / `(time,)` tensor.
 
         Returns `(channels, time)` (or `(time,)` for 1-D input) at the input's sample rate;
         `sample_rate` defaults to the model's for tensors. Long signals are chunked.
-        `atten_lim_db`: attenuate nothing by more than this (`dsp.mixing.limit_attenuation`).
+        `atten_lim_db`: attenuate nothing by more than this many dB
+        (`dsp.mixing.limit_attenuation`); "model": this model's own setting; None: no limit.
         """
         from ..enhance import enhance_signal
         from ..audio import read
@@ -82,7 +85,8 @@ class Enhancer(nn.Module):
         return {"format": FORMAT, "model": {"name": self.spec["name"], **self.spec["kwargs"]},
                 "n_outputs": self.n_outputs, "speech_outputs": self.speech_outputs,
                 "sample_rate": self.sample_rate, "correction_alpha": self.correction_alpha,
-                "mixture_consistency": self.mixture_consistency, "card": self.card,
+                "mixture_consistency": self.mixture_consistency,
+                "atten_lim_db": self.atten_lim_db, "card": self.card,
                 "state_dict": {k: v.detach().cpu() for k, v in self.net.state_dict().items()}}
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -98,7 +102,8 @@ class Enhancer(nn.Module):
         enh = cls(data["model"], n_outputs=data["n_outputs"],
                   speech_outputs=data["speech_outputs"], sample_rate=data["sample_rate"],
                   correction_alpha=data.get("correction_alpha"),
-                  mixture_consistency=bool(data.get("mixture_consistency", False)), card=data.get("card"))
+                  mixture_consistency=bool(data.get("mixture_consistency", False)),
+                  card=data.get("card"), atten_lim_db=data.get("atten_lim_db"))
         enh.net.load_state_dict(data["state_dict"])
         return enh.eval()
 
