@@ -67,10 +67,12 @@ def child(method: str, src: str, dst: str, threads: int) -> None:
     t1 = time.perf_counter()
     if method == "streamed":
         enhance_file(model, src, dst)
-    else:  # whole file: one read, one forward pass, one write
+    else:  # whole file: one read, one forward pass (+ the model's attenuation limit), one write
+        from sepssl.dsp.mixing import limit_attenuation
+
         wav, rate = audio.read(src)
         with torch.no_grad():
-            out = model(wav)
+            out = limit_attenuation(model(wav), wav, model.atten_lim_db)
         audio.write(dst, out, rate, subtype=sf.info(src).subtype)
     seconds = time.perf_counter() - t1
     print(json.dumps({"load_s": t1 - t0, "enhance_s": seconds, "peak_rss_mib": peak_rss_mib()}))
