@@ -58,12 +58,40 @@ def enhancement_table(runs: list[Path], oracle: Path | None) -> str:
     return _markdown(head, rows)
 
 
-def _per_file(run: Path) -> dict[str, dict[str, float]]:
-    """Metric → {file: score} of a run's scored files (`sepssl evaluate`'s scores.csv)."""
-    with open(run / "test_report" / "scores.csv", newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r["status"] == "ok"]
-    return {key: {r["file"]: float(r[key]) for r in rows if r.get(key) not in ("", None, "nan")}
-            for key, _, _ in METRICS}
+def _rows(run: Path) -> list[dict]:
+    """The scored rows of a run's `test_report/scores.csv`, or of a report folder's own."""
+    path = run / "scores.csv" if (run / "scores.csv").is_file() else run / "test_report" / "scores.csv"
+    with open(path, newline="") as f:
+        return [r for r in csv.DictReader(f) if r["status"] == "ok"]
+
+
+def _per_file(run: Path, suffix: str = "") -> dict[str, dict[str, float]]:
+    """Metric → {file: score} of a run's scored files (`sepssl evaluate`'s scores.csv);
+    `suffix="_delta"`: the improvement over the input instead."""
+    rows = _rows(run)
+    return {key: {r["file"]: float(r[key + suffix]) for r in rows
+                  if r.get(key + suffix) not in ("", None, "nan")} for key, _, _ in METRICS}
+
+
+def _interval(diff: list[float], d: int) -> str:
+    """Mean and 95% interval (±1.96 standard errors) of per-file values."""
+    n = len(diff)
+    mean = sum(diff) / n
+    sd = (sum((x - mean) ** 2 for x in diff) / (n - 1)) ** 0.5 if n > 1 else float("nan")
+    half = 1.96 * sd / n ** 0.5
+    return f"{mean:+.{d + 1}f} [{mean - half:+.{d + 1}f}, {mean + half:+.{d + 1}f}]"
+
+
+def gain_table(runs: list[Path]) -> str:
+    """Each run's improvement over the unprocessed input: mean, 95% interval, files improved."""
+    head = ["run", *[f"{m[1]} gain (95% interval), files up" for m in METRICS]]
+    rows = []
+    for run in runs:
+        gains = _per_file(run, "_delta")
+        rows.append([f"`{run}`"] + [f"{_interval(list(gains[k].values()), d)}, "
+                                    f"{sum(v > 0 for v in gains[k].values())} of {len(gains[k])}"
+                                    for k, _, d in METRICS])
+    return _markdown(head, rows)
 
 
 def paired_table(runs: list[Path], baseline: Path) -> str:
@@ -82,13 +110,9 @@ def paired_table(runs: list[Path], baseline: Path) -> str:
             a, b = scores[key], base[key]
             common = sorted(set(a) & set(b))
             diff = [a[f] - b[f] for f in common]
-            n = len(diff)
-            mean = sum(diff) / n
-            sd = (sum((x - mean) ** 2 for x in diff) / (n - 1)) ** 0.5 if n > 1 else float("nan")
-            half = 1.96 * sd / n ** 0.5
-            cells.append(f"{mean:+.{d + 1}f} [{mean - half:+.{d + 1}f}, {mean + half:+.{d + 1}f}]")
+            cells.append(_interval(diff, d))
             if key == "si_sdr":
-                better = f"{100 * sum(x > 0 for x in diff) / n:.0f}% of {n}"
+                better = f"{100 * sum(x > 0 for x in diff) / len(diff):.0f}% of {len(diff)}"
         rows.append([f"`{run}`", f"`{baseline}`", *cells, better])
     return _markdown(head, rows)
 
@@ -152,8 +176,17 @@ def main() -> None:
     ap.add_argument("--enhance-name", default="tasks_table.md", help="file name of that table")
     ap.add_argument("--paired", type=Path, default=None,
                     help="also compare every --enhance run with this one, file by file")
+    ap.add_argument("--reports", nargs="*", type=Path, default=[],
+                    help="`sepssl evaluate` report folders (or runs): each one's gain over the "
+                         "input with intervals, and file by file against the first one")
+    ap.add_argument("--reports-name", default="reports.md", help="file name of that table")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.reports:
+        table = (gain_table(args.reports) + "\nFile by file against the first (run − baseline):\n\n"
+                 + paired_table(args.reports, args.reports[0]))
+        (args.out / args.reports_name).write_text(table)
+        print(table)
     if args.enhance:
         table = enhancement_table(args.enhance, args.oracle)
         if args.paired:

@@ -47,3 +47,16 @@ def test_steps_of_a_second_stage_count_the_first(tmp_path):
     assert compare_runs._steps({"steps": 12}) == "12"
     missing = {"steps": 7, "config": {"trainer": {"init_from": str(tmp_path / "gone.pt")}}}
     assert compare_runs._steps(missing) == "7"
+
+
+def test_gain_table_reads_a_report_folder_and_counts_files_up(tmp_path):
+    report = tmp_path / "report"
+    report.mkdir()
+    cols = [f"{k}{s}" for k in KEYS for s in ("", "_delta")]
+    with open(report / "scores.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, ["file", "status", *cols])
+        w.writeheader()
+        for i, g in enumerate([1.0, 2.0, 3.0, -1.0]):
+            w.writerow({"file": f"f{i}.wav", "status": "ok", **{c: g for c in cols}})
+    row = compare_runs.gain_table([report]).splitlines()[2]
+    assert "+1.250 [-0.424, +2.924], 3 of 4" in row  # SI-SDR: mean, interval, files up
