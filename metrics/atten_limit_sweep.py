@@ -4,8 +4,11 @@ intelligibility, on the VALID split (so a limit can be chosen there and then sco
     python metrics/atten_limit_sweep.py runs/noisy_target runs/supervised ... \\
         --split corpus/valid --out metrics/atten_limit
 
+A RUN is a run folder (its model.pt) or a checkpoint file in one (runs/R/checkpoints/best.ckpt),
+for runs stopped before they exported a model.
+
 Each run's model enhances the split once without a limit (`sepssl.enhance.enhance_paths`, into
-RUN/<split>_enhanced unless it is there); the limit is then applied file by file with the same
+RUN/<split>_enhanced, or RUN/<split>_enhanced_<checkpoint> for a checkpoint, unless it is there); the limit is then applied file by file with the same
 function `sepssl enhance` uses (`dsp.mixing.limit_attenuation`: the blend is linear, so blending
 whole files equals blending chunk by chunk) and scored with `sepssl.evaluate.score_pair`.
 Writes `<out>.json` (every number) and `<out>.md` (mean improvement over the input per limit).
@@ -30,9 +33,12 @@ LIMITS = (None, 30.0, 20.0, 15.0, 12.0, 10.0, 8.0, 6.0)
 
 
 def enhanced_dir(run: Path, split: Path) -> Path:
-    out = run / f"{split.name}_enhanced"
+    if run.is_file():  # a checkpoint: runs/R/checkpoints/C.ckpt
+        model, out = run, run.parent.parent / f"{split.name}_enhanced_{run.stem}"
+    else:
+        model, out = run / "model.pt", run / f"{split.name}_enhanced"
     if not out.is_dir():
-        report = enhance_paths(load_model(run / "model.pt"), [str(split / "noisy")], out,
+        report = enhance_paths(load_model(model), [str(split / "noisy")], out,
                                progress=False, atten_lim_db=None)  # the model's raw output
         if not report.ok:
             raise SystemExit(f"{run}: enhancing {split} failed: {report.failed[:3]}")

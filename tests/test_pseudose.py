@@ -176,7 +176,7 @@ def test_predictor_file_errors_name_the_file(tmp_path):
         sp.load_snr_predictor(garbage)
     other = tmp_path / "enhancer.pt"
     Enhancer({"name": "masker", "hidden": 4, "layers": 1}).save(other)
-    with pytest.raises(ModelError, match="enhancer.pt: not an SNR predictor file"):
+    with pytest.raises(ModelError, match="enhancer.pt: not a file of the SNR predictor kind"):
         sp.load_snr_predictor(other)
 
 

@@ -1,5 +1,6 @@
 """`Enhancer`: a trained network plus what inference needs (which outputs are speech, the
-sample rate, an optional Noisier2Noise correction), saved as one weights-only file.
+sample rate, an optional Noisier2Noise correction, MixIT's optional speech detector), saved as
+one weights-only file.
 
 Model files hold tensors and plain Python values only and load with
 `torch.load(weights_only=True)`: a model file someone sends a user can never run code.
@@ -16,6 +17,7 @@ from torch import nn
 from ..dsp import mixing
 from ..errors import ModelError
 from .registry import build_model
+from .speech_detector import SpeechDetector
 
 FORMAT = "sepssl-model/1"
 PRETRAINED = Path(__file__).resolve().parent.parent / "pretrained"
@@ -27,7 +29,8 @@ class Enhancer(nn.Module):
     def __init__(self, model: dict[str, Any], n_outputs: int = 1,
                  speech_outputs: list[int] | None = None, sample_rate: int = 16000,
                  correction_alpha: float | None = None, mixture_consistency: bool = False,
-                 card: dict[str, Any] | None = None, atten_lim_db: float | None = None):
+                 card: dict[str, Any] | None = None, atten_lim_db: float | None = None,
+                 speech_detector: dict[str, Any] | None = None):
         super().__init__()
         self.spec = {"name": model.get("name", "masker"),
                      "kwargs": {k: v for k, v in model.items() if k != "name"}}
@@ -43,6 +46,11 @@ class Enhancer(nn.Module):
         self.mixture_consistency = mixture_consistency
         self.atten_lim_db = atten_lim_db  # inference only: `enhance` mixes the input back (None: off)
         self.card = dict(card or {})
+        self.detector = None  # MixIT: weighs the other outputs by their speech probability
+        if speech_detector is not None:
+            self.detector = SpeechDetector(**speech_detector["config"])
+            self.detector.load_state_dict(speech_detector["state_dict"])
+            self.detector.requires_grad_(False).eval()
 
     def separate(self, wav: torch.Tensor) -> torch.Tensor:
         """All outputs `(batch, n_outputs, time)`, projected to sum to the input if the model
@@ -51,7 +59,12 @@ class Enhancer(nn.Module):
         return mixing.mixture_consistency(est, wav) if self.mixture_consistency else est
 
     def forward(self, wav: torch.Tensor) -> torch.Tensor:
-        speech = self.separate(wav)[:, self.speech_outputs].sum(1)
+        est = self.separate(wav)
+        speech = est[:, self.speech_outputs].sum(1)
+        if self.detector is not None:
+            others = [m for m in range(self.n_outputs) if m not in self.speech_outputs]
+            weights = self.detector.eval().probability(est[:, others]).to(est.dtype)
+            speech = speech + (weights.unsqueeze(-1) * est[:, others]).sum(1)
         if self.correction_alpha:
             # Noisier2Noise: trained on z = y + m with m at alpha times the noise level,
             # E[x|z] = ((1 + a²)·E[y|z] − z) / a²; applied here to the observed mixture.
@@ -87,6 +100,10 @@ class Enhancer(nn.Module):
                 "sample_rate": self.sample_rate, "correction_alpha": self.correction_alpha,
                 "mixture_consistency": self.mixture_consistency,
                 "atten_lim_db": self.atten_lim_db, "card": self.card,
+                "speech_detector": None if self.detector is None else {
+                    "config": self.detector.config,
+                    "state_dict": {k: v.detach().cpu()
+                                   for k, v in self.detector.state_dict().items()}},
                 "state_dict": {k: v.detach().cpu() for k, v in self.net.state_dict().items()}}
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -103,7 +120,8 @@ class Enhancer(nn.Module):
                   speech_outputs=data["speech_outputs"], sample_rate=data["sample_rate"],
                   correction_alpha=data.get("correction_alpha"),
                   mixture_consistency=bool(data.get("mixture_consistency", False)),
-                  card=data.get("card"), atten_lim_db=data.get("atten_lim_db"))
+                  card=data.get("card"), atten_lim_db=data.get("atten_lim_db"),
+                  speech_detector=data.get("speech_detector"))
         enh.net.load_state_dict(data["state_dict"])
         return enh.eval()
 

@@ -8,7 +8,11 @@ projected to sum to the MoM (mixture consistency).
 - `mode: enhance` — mixture 0 = the user's noisy speech, mixture 1 = a noise-only clip at an
   SNR drawn from `snr_db` against it. The first `speech_outputs` outputs may only go to
   mixture 0 (the noise-only reference can take noise outputs only); at inference the speech
-  outputs are summed.
+  outputs are summed. Nothing stops speech from going into a "noise" output too (it is then
+  assigned to mixture 0 at no cost); with `speech_detector` (a file from
+  `recipes/mixit/train_speech_detector.py`, trained without clean speech) the model file
+  carries the detector and inference adds each other output weighted by its speech
+  probability (`sepssl.models.speech_detector`), validation included.
 - `mode: separate` — `speech` items are already mixtures (e.g. two talkers); MoMs pair example
   i with example i + B/2 of the batch. At inference all outputs are sources.
 """
@@ -21,6 +25,7 @@ import torch
 from .. import losses
 from ..dsp import mixing
 from ..errors import ConfigError
+from ..models.speech_detector import model_file_entry
 from .base import Batch, Task
 
 
@@ -46,6 +51,7 @@ class MixIT(Task):
         soft_cap_db: float = 30.0
         method: str = "exact"                      # exact | efficient (least squares)
         sparsity_weight: float = 0.0
+        speech_detector: str | None = None         # enhance: detector file for the other outputs
 
     def __init__(self, **options):
         super().__init__(**options)
@@ -59,6 +65,9 @@ class MixIT(Task):
         self.speech_outputs = (tuple(range(o.speech_outputs)) if o.mode == "enhance"
                                else tuple(range(o.outputs)))
         self.only_first = self.speech_outputs if o.mode == "enhance" else ()
+        if o.speech_detector and o.mode != "enhance":
+            raise ConfigError("task.speech_detector: only for mode enhance (separation keeps "
+                              "every output)")
 
     def make_batch(self, raw, generator=None) -> Batch:
         o = self.options
@@ -75,6 +84,12 @@ class MixIT(Task):
         mom, refs = mixing.peak_normalize(mom, refs)
         gain = 10 ** (mixing.uniform(mom.shape[0], *o.gain_db, mom, generator) / 20)
         return Batch(inputs=mom * gain[:, None], targets=refs * gain[:, None, None])
+
+    def export(self):
+        out = super().export()
+        if self.options.speech_detector:
+            out["speech_detector"] = model_file_entry(self.options.speech_detector)
+        return out
 
     def loss(self, est, batch):
         o = self.options

@@ -1,0 +1,134 @@
+"""A small GRU over STFT log-magnitudes that gives one value per frame, and its weights-only
+files. Two helpers of the self-supervised tasks use it: PseudoSE's SNR predictor (the value is
+a segmental SNR in dB) and MixIT's speech detector (the value is a speech-presence logit).
+
+Hand-written because no library ships such a frame-level scorer that small; files hold tensors
+and plain values only and load with `torch.load(weights_only=True)`.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..dsp.stft import stft
+from ..errors import ModelError
+
+
+class FrameGRU(nn.Module):
+    """`(batch, time)` → one value per STFT frame `(batch, time // hop + 1)`.
+
+    Features are log-magnitudes centred per example, so the values do not depend on the
+    recording level. Bidirectional by default (these scorers run offline, on whole crops).
+    """
+
+    def __init__(self, sample_rate: int = 16000, n_fft: int = 1024, hop: int = 256,
+                 hidden: int = 128, layers: int = 2, bidirectional: bool = True):
+        super().__init__()
+        self.sample_rate, self.n_fft, self.hop = sample_rate, n_fft, hop
+        self.hidden, self.layers, self.bidirectional = hidden, layers, bidirectional
+        self.rnn = nn.GRU(n_fft // 2 + 1, hidden, num_layers=layers, batch_first=True,
+                          bidirectional=bidirectional)
+        self.out = nn.Linear(hidden * (2 if bidirectional else 1), 1)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {"sample_rate": self.sample_rate, "n_fft": self.n_fft, "hop": self.hop,
+                "hidden": self.hidden, "layers": self.layers,
+                "bidirectional": self.bidirectional}
+
+    def forward(self, wav: torch.Tensor) -> torch.Tensor:
+        n_frames = wav.shape[-1] // self.hop + 1
+        if wav.shape[-1] < self.n_fft:  # torch.stft's reflect padding needs n_fft // 2 samples
+            wav = nn.functional.pad(wav, (0, self.n_fft - wav.shape[-1]))
+        with torch.autocast(wav.device.type, enabled=False):  # FFTs and the GRU in float32
+            spec = stft(wav.float(), self.n_fft, self.hop)              # (B, F, N)
+            feats = torch.log(spec.abs() + 1e-5).transpose(1, 2)        # (B, N, F)
+            feats = feats - feats.mean(dim=(1, 2), keepdim=True)
+            hidden, _ = self.rnn(feats)
+            return self.out(hidden)[..., 0][:, :n_frames]
+
+
+def save_weights(model: FrameGRU, path: str | os.PathLike, file_format: str,
+                 card: dict[str, Any] | None = None) -> Path:
+    """Write `model` as a weights-only file (atomically: temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"format": file_format, "config": model.config, "card": dict(card or {}),
+            "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+    tmp = path.with_name(f".{path.name}.part")
+    torch.save(data, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def load_weights(path: str | os.PathLike, cls: type[FrameGRU], file_format: str, what: str,
+                 how_to_train: str, device: str | torch.device = "cpu") -> FrameGRU:
+    """A file written by `save_weights` as an instance of `cls`, in eval mode on `device`;
+    ModelError naming the file and `how_to_train` one if it is missing or not such a file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: {what} file not found; train one with {how_to_train}")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise ModelError(f"{path}: not a loadable {what} "
+                         f"({str(exc).splitlines()[0][:160]})") from None
+    if not isinstance(data, dict) or data.get("format") != file_format:
+        raise ModelError(f"{path}: not a file of the {what} kind (expected format {file_format})")
+    try:
+        model = cls(**data["config"])
+        model.load_state_dict(data["state_dict"])
+    except Exception as exc:
+        raise ModelError(f"{path}: weights do not match the {what} it describes "
+                         f"({str(exc).splitlines()[0][:160]})") from None
+    model.card = data.get("card", {})
+    return model.eval().to(device)
+
+
+def fit(model: FrameGRU, speech_source, noise_source, steps: int, batch_loss, *,
+        segment_seconds: float, batch_size: int, lr: float, seed: int, device: str,
+        num_workers: int, desc: str, progress: bool) -> dict[str, Any]:
+    """Train `model` for `steps` Adam steps on crops of `speech_source` and `noise_source`;
+    `batch_loss(model, speech, noise, generator)` gives each step's loss. Returns the facts a
+    file's card records (steps, first / last losses, seconds). A plain loop: a few thousand
+    steps of a small GRU need none of Lightning's machinery."""
+    from torch.utils.data import DataLoader
+    from tqdm import tqdm
+
+    from ..data.datasets import SpeechNoiseClips
+    from ..errors import ConfigError
+
+    if steps < 1:
+        raise ConfigError(f"steps: {steps} — train the {desc} for at least one step")
+    torch.manual_seed(seed)
+    data = SpeechNoiseClips(speech_source, noise_source, model.sample_rate, segment_seconds,
+                            items_per_epoch=steps * batch_size)  # one epoch = `steps` batches
+    loader = DataLoader(data, batch_size=batch_size, shuffle=True, drop_last=True,
+                        num_workers=num_workers)
+    model.to(device).train()
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    gen = torch.Generator(device).manual_seed(seed)
+    history: list[float] = []
+    started = time.time()
+    with tqdm(total=steps, desc=desc, unit="step", disable=not progress) as bar:
+        for raw in loader:
+            loss = batch_loss(model, raw["speech"].to(device), raw["noise"].to(device), gen)
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            history.append(loss.item())
+            bar.update(1)
+            bar.set_postfix(loss=f"{history[-1]:.3f}")
+    model.cpu().eval()
+    tail = max(1, min(10, len(history) // 2))
+    return {"trained_on": {"speech": str(speech_source), "noise": str(noise_source)},
+            "steps": len(history), "batch_size": batch_size, "segment_seconds": segment_seconds,
+            "lr": lr, "loss_first_steps": sum(history[:tail]) / tail,
+            "loss_last_steps": sum(history[-tail:]) / tail,
+            "train_seconds": round(time.time() - started, 1), "torch": str(torch.__version__)}
