@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import sys
 from pathlib import Path
 
 METRICS = [("pesq", "PESQ", 2), ("stoi", "STOI", 3), ("estoi", "ESTOI", 3), ("si_sdr", "SI-SDR (dB)", 2)]
@@ -182,21 +183,22 @@ def main() -> None:
     ap.add_argument("--reports-name", default="reports.md", help="file name of that table")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    made_by = "Made by `python metrics/compare_runs.py " + " ".join(sys.argv[1:]) + "`.\n\n"
     if args.reports:
         table = (gain_table(args.reports) + "\nFile by file against the first (run − baseline):\n\n"
                  + paired_table(args.reports, args.reports[0]))
-        (args.out / args.reports_name).write_text(table)
+        (args.out / args.reports_name).write_text(made_by + table)
         print(table)
     if args.enhance:
         table = enhancement_table(args.enhance, args.oracle)
         if args.paired:
             table += ("\nPaired with the same test files (run − baseline):\n\n"
                       + paired_table(args.enhance, args.paired))
-        (args.out / args.enhance_name).write_text(table)
+        (args.out / args.enhance_name).write_text(made_by + table)
         print(table)
     if args.separate:
         table = separation_table(args.separate, args.thresholds)
-        (args.out / "separation.md").write_text(table)
+        (args.out / "separation.md").write_text(made_by + table)
         print(table)
 
 

@@ -94,3 +94,15 @@ def test_training_script_writes_a_detector(toy_set, tmp_path, monkeypatch, capsy
         runpy.run_path(str(RECIPES / "train_speech_detector.py"), run_name="__main__")
     assert exit_.value.code == 0 and sd.load_speech_detector(out).card["steps"] == 2
     assert "speech detector written to" in capsys.readouterr().out
+
+
+def test_detector_recipe_trains_a_few_steps(toy_set, tmp_path, detector_file):
+    from sepssl.train import train
+    from test_pseudose import recipe_config
+
+    cfg = recipe_config(RECIPES / "conf_detector.yaml", toy_set, tmp_path / "run",
+                        [f"task.speech_detector={detector_file}"])
+    model = load_model(train(cfg))
+    assert model.detector is not None and model.card["trained_with"] == "mixit"
+    assert load_model(tmp_path / "run" / "checkpoints" / "last.ckpt").detector is not None
+    assert torch.isfinite(model.enhance(0.1 * torch.randn(1, 4000))).all()
