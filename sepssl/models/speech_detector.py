@@ -3,11 +3,11 @@
 MixIT for enhancement (`sepssl.tasks.mixit`) only forbids the noise-only reference from taking
 the speech output; a "noise" output that carries speech is assigned to the noisy-speech mixture
 at no cost, so a MixIT model spreads speech over its outputs and keeping output 0 alone throws
-part of it away. The MixIT paper's answer for enhancement is to classify the outputs. This
-detector is trained on what a user without clean speech has: their noisy recordings (label:
-speech) against noise-only clips (label: no speech). It is a `frame_gru.FrameGRU` whose
-per-frame values are speech-presence logits; a crop's logit is their mean. The enhancer adds
-every further output whose speech probability reaches a threshold to its speech output(s).
+part of it away. This detector classifies the outputs instead. It is trained on what a user
+without clean speech has: their noisy recordings (label: speech) against noise-only clips
+(label: no speech). It is a `frame_gru.FrameGRU` whose per-frame values are speech-presence
+logits; a crop's logit is their mean. The enhancer adds every further output weighted by its
+speech probability to its speech output(s).
 """
 from __future__ import annotations
 
