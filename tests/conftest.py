@@ -35,6 +35,16 @@ def noise(seconds: float, rate: int = RATE, seed: int = 1, color: float = 0.0) -
     return (0.1 * x / (x.std() + 1e-9)).astype(np.float32)
 
 
+@pytest.fixture
+def one_thread():
+    """Tiny tensors: one thread is faster than two contending with other jobs for the cores.
+    Modules of small-tensor tests use it with `pytestmark = pytest.mark.usefixtures("one_thread")`."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def toy_set(tmp_path_factory) -> Path:
     """train/{noisy,clean,noise}, valid/{noisy,clean}: a few 1.5 s clips of each."""

@@ -18,13 +18,7 @@ from conftest import fit, raw_batch, snr_db
 RECIPE = Path(__file__).resolve().parent.parent / "recipes" / "contrastive_mixtures" / "conf.yaml"
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one thread is faster than two contending with other jobs for the cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def cosine(a, b):

@@ -90,13 +90,14 @@ def load_weights(path: str | os.PathLike, cls: type[FrameGRU], file_format: str,
     return model.eval().to(device)
 
 
-def fit(model: FrameGRU, speech_source, noise_source, steps: int, batch_loss, *,
+def fit(build, speech_source, noise_source, steps: int, batch_loss, *,
         segment_seconds: float, batch_size: int, lr: float, seed: int, device: str,
-        num_workers: int, desc: str, progress: bool) -> dict[str, Any]:
-    """Train `model` for `steps` Adam steps on crops of `speech_source` and `noise_source`;
-    `batch_loss(model, speech, noise, generator)` gives each step's loss. Returns the facts a
-    file's card records (steps, first / last losses, seconds). A plain loop: a few thousand
-    steps of a small GRU need none of Lightning's machinery."""
+        num_workers: int, desc: str, progress: bool) -> tuple[FrameGRU, dict[str, Any]]:
+    """Seed, build the model (`build()`), and train it for `steps` Adam steps on crops of
+    `speech_source` and `noise_source`; `batch_loss(model, speech, noise, generator)` gives
+    each step's loss. Returns the model (on the CPU, in eval mode) and the facts its file's
+    card records (steps, first / last losses, seconds). A plain loop: a few thousand steps of a
+    small GRU need none of Lightning's machinery."""
     from torch.utils.data import DataLoader
     from tqdm import tqdm
 
@@ -106,6 +107,7 @@ def fit(model: FrameGRU, speech_source, noise_source, steps: int, batch_loss, *,
     if steps < 1:
         raise ConfigError(f"steps: {steps} — train the {desc} for at least one step")
     torch.manual_seed(seed)
+    model = build()
     data = SpeechNoiseClips(speech_source, noise_source, model.sample_rate, segment_seconds,
                             items_per_epoch=steps * batch_size)  # one epoch = `steps` batches
     loader = DataLoader(data, batch_size=batch_size, shuffle=True, drop_last=True,
@@ -127,8 +129,10 @@ def fit(model: FrameGRU, speech_source, noise_source, steps: int, batch_loss, *,
             bar.set_postfix(loss=f"{history[-1]:.3f}")
     model.cpu().eval()
     tail = max(1, min(10, len(history) // 2))
-    return {"trained_on": {"speech": str(speech_source), "noise": str(noise_source)},
-            "steps": len(history), "batch_size": batch_size, "segment_seconds": segment_seconds,
-            "lr": lr, "loss_first_steps": sum(history[:tail]) / tail,
-            "loss_last_steps": sum(history[-tail:]) / tail,
-            "train_seconds": round(time.time() - started, 1), "torch": str(torch.__version__)}
+    return model, {"trained_on": {"speech": str(speech_source), "noise": str(noise_source)},
+                   "steps": len(history), "batch_size": batch_size,
+                   "segment_seconds": segment_seconds, "lr": lr,
+                   "loss_first_steps": sum(history[:tail]) / tail,
+                   "loss_last_steps": sum(history[-tail:]) / tail,
+                   "train_seconds": round(time.time() - started, 1),
+                   "torch": str(torch.__version__)}

@@ -99,9 +99,12 @@ def train_snr_predictor(speech_source: str | os.PathLike, noise_source: str | os
         target = segmental_snr(speech, scaled, model.n_fft, model.hop).clamp(*target_range_db)
         return nn.functional.smooth_l1_loss(model(mixture), target)
 
-    model = SNRPredictor(sample_rate=sample_rate, hidden=hidden, layers=layers)
-    card = fit(model, speech_source, noise_source, steps, batch_loss,
-               segment_seconds=segment_seconds, batch_size=batch_size, lr=lr, seed=seed,
-               device=device, num_workers=num_workers, desc="SNR predictor", progress=progress)
+    def build():
+        return SNRPredictor(sample_rate=sample_rate, hidden=hidden, layers=layers)
+
+    model, card = fit(build, speech_source, noise_source, steps, batch_loss,
+                      segment_seconds=segment_seconds, batch_size=batch_size, lr=lr, seed=seed,
+                      device=device, num_workers=num_workers, desc="SNR predictor",
+                      progress=progress)
     card.update(snr_db=list(snr_db), target_range_db=list(target_range_db))
     return save_snr_predictor(model, out_path, card)

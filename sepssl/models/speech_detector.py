@@ -71,10 +71,12 @@ def train_speech_detector(speech_source: str | os.PathLike, noise_source: str | 
         labels = torch.cat([torch.ones(len(speech)), torch.zeros(len(noise))]).to(crops)
         return nn.functional.binary_cross_entropy_with_logits(model(crops).mean(-1), labels)
 
-    model = SpeechDetector(sample_rate=sample_rate, hidden=hidden, layers=layers)
-    card = fit(model, speech_source, noise_source, steps, batch_loss,
-               segment_seconds=segment_seconds, batch_size=batch_size, lr=lr, seed=seed,
-               device=device, num_workers=num_workers, desc="speech detector",
-               progress=progress)
+    def build():
+        return SpeechDetector(sample_rate=sample_rate, hidden=hidden, layers=layers)
+
+    model, card = fit(build, speech_source, noise_source, steps, batch_loss,
+                      segment_seconds=segment_seconds, batch_size=batch_size, lr=lr, seed=seed,
+                      device=device, num_workers=num_workers, desc="speech detector",
+                      progress=progress)
     card.update(gain_db=list(gain_db))
     return save_speech_detector(model, out_path, card)
