@@ -10,7 +10,7 @@ for runs stopped before they exported a model.
 Each run's model enhances the split once without a limit (`sepssl.enhance.enhance_paths`, into
 RUN/<split>_enhanced, or RUN/<split>_enhanced_<checkpoint> for a checkpoint, unless it is there); the limit is then applied file by file with the same
 function `sepssl enhance` uses (`dsp.mixing.limit_attenuation`: the blend is linear, so blending
-whole files equals blending chunk by chunk) and scored with `sepssl.evaluate.score_pair`.
+whole files equals blending chunk by chunk) and scored with `sepssl.evaluation.score_pair`.
 Writes `<out>.json` (every number) and `<out>.md` (mean improvement over the input per limit).
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ import torch
 from sepssl import audio, load_model
 from sepssl.dsp.mixing import limit_attenuation
 from sepssl.enhance import enhance_paths
-from sepssl.evaluate import score_pair
+from sepssl.evaluation import score_pair
 
 METRICS = ("pesq", "stoi", "estoi", "si_sdr")
 LIMITS = (None, 30.0, 20.0, 15.0, 12.0, 10.0, 8.0, 6.0)

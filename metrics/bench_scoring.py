@@ -1,4 +1,4 @@
-"""Scoring speed of `sepssl evaluate` (`sepssl.evaluate.evaluate`, what the CLI calls), on
+"""Scoring speed of `sepssl evaluate` (`sepssl.evaluation.evaluate`, what the CLI calls), on
 synthetic pairs of 4 s at 16 kHz (harmonic speech-like signal, noise at −5…15 dB SNR, and an
 "estimate" with the noise attenuated by 10 dB).
 
@@ -38,7 +38,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from sepssl.evaluate import DEFAULT_METRICS, evaluate
+from sepssl.evaluation import DEFAULT_METRICS, evaluate
 from benchlib import command, machine  # noqa: E402
 
 RATE = 16000

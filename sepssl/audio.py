@@ -1,14 +1,16 @@
 """Audio files in and out: the only module that touches audio files.
 
-soundfile does the I/O (torchaudio.load/save need torchcodec), torchaudio.functional does
-resampling. Writes are atomic: a temporary file beside the target, renamed when complete, so a
-crash never leaves a half-written output.
+soundfile does the I/O (torchaudio.load/save need torchcodec), torchaudio does resampling, with
+its sinc kernel built once per (rates, dtype, device) and reused: inference resamples every chunk
+and training every crop, and building the kernel costs more than applying it to a short signal.
+Writes are atomic (`sepssl.files.atomic_write`), so a crash never leaves a half-written output.
 """
 from __future__ import annotations
 
 import contextlib
+import functools
+import math
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -16,9 +18,10 @@ from typing import Iterator
 import numpy as np
 import soundfile as sf
 import torch
-import torchaudio.functional as AF
+import torchaudio.transforms as AT
 
 from .errors import AudioError
+from .files import atomic_write
 
 #: File name extensions that `find_audio` treats as audio.
 AUDIO_EXTENSIONS = {
@@ -97,11 +100,51 @@ def validate(wav: torch.Tensor, name: str | os.PathLike = "audio") -> None:
         raise AudioError(f"{name}: is all zeros (digital silence); nothing to enhance")
 
 
+#: torchaudio's defaults, which `resample` uses (and `resample_margin` assumes).
+LOWPASS_FILTER_WIDTH = 6
+ROLLOFF = 0.99
+
+
 def resample(wav: torch.Tensor, orig_rate: int, new_rate: int) -> torch.Tensor:
-    """Band-limited resampling along the last axis (torchaudio's sinc interpolation)."""
+    """Band-limited resampling along the last axis (torchaudio's windowed-sinc interpolation).
+
+    The same result as `torchaudio.functional.resample` with its defaults, but the kernel is
+    cached per (rates, dtype, device) instead of rebuilt on every call.
+
+    Args:
+        wav (Tensor): floating-point audio `(..., time)`, on any device.
+        orig_rate (int): the rate of `wav`.
+        new_rate (int): the rate wanted.
+
+    Returns:
+        Tensor: `(..., ceil(time * new_rate / orig_rate))`, same dtype and device; `wav` itself
+        when the rates are equal.
+    """
     if orig_rate == new_rate:
         return wav
-    return AF.resample(wav, int(orig_rate), int(new_rate))
+    if not wav.is_floating_point():
+        raise TypeError(f"resample needs floating-point audio, not {wav.dtype}")
+    return _resampler(int(orig_rate), int(new_rate), wav.dtype, wav.device)(wav)
+
+
+def resample_margin(orig_rate: int, new_rate: int) -> int:
+    """Samples at `orig_rate` that one output sample of `resample` reaches on either side.
+
+    A span resampled with this many extra samples on both sides gives, away from those
+    margins, the samples that resampling the whole signal gives there.
+    """
+    base = min(orig_rate, new_rate) * ROLLOFF
+    return math.ceil(LOWPASS_FILTER_WIDTH * orig_rate / base) + 1
+
+
+@functools.lru_cache(maxsize=32)
+def _resampler(orig_rate: int, new_rate: int, dtype: torch.dtype, device: torch.device
+               ) -> AT.Resample:
+    # built outside inference mode, so a kernel first made under `torch.inference_mode` can
+    # still be used where autograd records (training)
+    with torch.inference_mode(False):
+        return AT.Resample(orig_rate, new_rate, lowpass_filter_width=LOWPASS_FILTER_WIDTH,
+                           rolloff=ROLLOFF, dtype=dtype).to(device)
 
 
 def write(path: str | os.PathLike, wav: torch.Tensor | np.ndarray, sample_rate: int,
@@ -129,22 +172,15 @@ def atomic_writer(path: str | os.PathLike, sample_rate: int, channels: int,
                   subtype: str | None = None, format: str | None = None) -> Iterator[sf.SoundFile]:
     """An open `soundfile.SoundFile` on a temporary file, renamed onto `path` on success.
 
-    On any exception the temporary file is removed and `path` is left as it was.
+    On any exception the temporary file is removed and `path` is left as it was
+    (`sepssl.files.atomic_write`); the final file gets the permissions the umask gives.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fmt = format or _format_for(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix + ".part", dir=path.parent)
-    os.close(fd)
-    try:
-        with sf.SoundFile(tmp, "w", samplerate=int(sample_rate), channels=int(channels),
+    with atomic_write(path, suffix=path.suffix) as tmp:
+        with sf.SoundFile(str(tmp), "w", samplerate=int(sample_rate), channels=int(channels),
                           subtype=subtype, format=fmt) as f:
             yield f
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 class Reader:

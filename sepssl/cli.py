@@ -74,7 +74,7 @@ def _enhance(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from .evaluate import evaluate
+    from .evaluation import evaluate
 
     result = evaluate(args.ref, args.est, noisy_dir=args.noisy, report_dir=args.report,
                       jobs=args.jobs, progress=not args.quiet, dnsmos=args.dnsmos)

@@ -8,6 +8,7 @@ not grow with the file's length; the output has the input's rate, length, channe
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,14 +36,30 @@ def enhance_stream(model: torch.nn.Module, read: Callable[[int, int], torch.Tens
                    sample_rate: int, chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
                    batch_chunks: int = 8, atten_lim_db: float | str | None = MODEL_SETTING
                    ) -> Iterator[torch.Tensor]:
-    """Enhanced `(channels, n)` pieces of a signal of `length` frames given by `read(start, n)`.
-
-    `atten_lim_db` mixes the input back so nothing is attenuated by more than that many dB
-    (`dsp.mixing.limit_attenuation`, at the input's own rate); None: the model's output as is;
-    "model": the model's own `atten_lim_db` (the shipped default model sets one).
+    """Enhanced pieces of a signal of `length` frames given by `read(start, n)`.
 
     Up to `batch_chunks` chunks go through the model as one batch: a recurrent model at batch 1
     is step-overhead bound, so batching chunks is several times faster at the same memory bound.
+
+    Args:
+        model (torch.nn.Module): an enhancer (`sample_rate` attribute; `(batch, time)` in and out).
+        read (Callable[[int, int], Tensor]): `read(start, n)` gives up to `n` frames from `start`
+            as `(channels, frames)`; fewer is a short read and is read on from where it stopped.
+        length (int): frames in the signal.
+        sample_rate (int): the signal's rate (the model's input is resampled to its own).
+        chunk_seconds (float, optional): the length of a chunk. (Default: ``10.0``)
+        batch_chunks (int, optional): chunks per model call. (Default: ``8``)
+        atten_lim_db (float, str or None, optional): mix the input back so nothing is
+            attenuated by more than that many dB (`dsp.mixing.limit_attenuation`, at the
+            input's own rate); None: the model's output as is; "model": the model's own
+            `atten_lim_db` (the shipped default model sets one). (Default: ``"model"``)
+
+    Returns:
+        Iterator[Tensor]: float32 `(channels, n)` pieces on the CPU; concatenated along time
+        they are `(channels, length)`, aligned with the input.
+
+    Raises:
+        AudioError: `read` returns no frames before `length` frames were read.
     """
     if atten_lim_db == MODEL_SETTING:
         atten_lim_db = getattr(model, "atten_lim_db", None)
@@ -53,13 +70,29 @@ def enhance_stream(model: torch.nn.Module, read: Callable[[int, int], torch.Tens
 
     def processed() -> Iterator[torch.Tensor]:
         for i in range(0, len(starts), batch_chunks):
-            group = [read(s, min(chunk, length - s)) for s in starts[i:i + batch_chunks]]
-            same = [b for b in group if b.shape[-1] == group[0].shape[-1]]
-            yield from _enhance_blocks(model, same, sample_rate, device, atten_lim_db)
-            for block in group[len(same):]:  # the shorter last chunk, alone (no padding)
-                yield from _enhance_blocks(model, [block], sample_rate, device, atten_lim_db)
+            group = [_read_exactly(read, s, min(chunk, length - s), length)
+                     for s in starts[i:i + batch_chunks]]
+            # runs of equal length go through the model together: all full chunks, then the
+            # shorter last one alone (no padding)
+            for _, run in itertools.groupby(group, key=lambda b: b.shape[-1]):
+                yield from _enhance_blocks(model, list(run), sample_rate, device, atten_lim_db)
 
     yield from overlap_add(processed(), overlap)
+
+
+def _read_exactly(read: Callable[[int, int], torch.Tensor], start: int, n: int,
+                  length: int) -> torch.Tensor:
+    """`n` frames from `start`, however few frames each `read` call returns (a short read is not
+    the end); AudioError if the input ends before the `length` frames it was said to have."""
+    blocks, got = [], 0
+    while got < n:
+        block = read(start + got, n - got)[..., : n - got]
+        if block.shape[-1] == 0:
+            raise AudioError(f"the audio ends after {start + got} of the {length} frames its "
+                             "header gives (a truncated file?)")
+        blocks.append(block)
+        got += block.shape[-1]
+    return blocks[0] if len(blocks) == 1 else torch.cat(blocks, dim=-1)
 
 
 def _enhance_blocks(model, blocks: list[torch.Tensor], rate: int, device,
@@ -92,11 +125,16 @@ def enhance_file(model, src: str | os.PathLike, dst: str | os.PathLike,
         meta = reader.info
         with audio.atomic_writer(dst, meta.sample_rate, meta.channels,
                                  subtype=subtype or meta.subtype, format=meta.format) as out:
-            for piece in enhance_stream(model, reader.read, meta.frames, meta.sample_rate,
-                                        chunk_seconds, atten_lim_db=atten_lim_db):
-                audio.write_block(out, piece)
-                if on_progress:
-                    on_progress(piece.shape[-1] / meta.sample_rate)
+            try:
+                for piece in enhance_stream(model, reader.read, meta.frames, meta.sample_rate,
+                                            chunk_seconds, atten_lim_db=atten_lim_db):
+                    audio.write_block(out, piece)
+                    if on_progress:
+                        on_progress(piece.shape[-1] / meta.sample_rate)
+            except AudioError as exc:
+                if str(meta.path) in str(exc):
+                    raise
+                raise AudioError(f"{meta.path}: {exc}") from None
             if reader.peak == 0.0:
                 raise AudioError(f"{meta.path}: is all zeros (digital silence); nothing to enhance")
     return Path(dst)

@@ -74,3 +74,49 @@ def test_reader_reads_blocks_and_tracks_peak(tmp_path):
     assert block.shape == (1, 50)
     assert torch.allclose(block[0], torch.from_numpy(x[100:150]))
     assert r.peak == pytest.approx(float(np.abs(x[100:150]).max()))
+
+
+@pytest.mark.parametrize("orig, new", [(48000, 16000), (44100, 16000), (8000, 16000), (16000, 22050)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_resample_matches_torchaudio_and_reuses_its_kernel(orig, new, dtype):
+    import torchaudio.functional as AF
+
+    x = torch.randn(2, 3, 4000, generator=torch.Generator().manual_seed(0)).to(dtype)
+    before = audio._resampler.cache_info()
+    y = audio.resample(x, orig, new)
+    assert y.dtype == dtype and y.shape == (2, 3, -(-4000 * new // orig))
+    assert torch.allclose(y, AF.resample(x, orig, new), atol=1e-6, rtol=0)
+    short = x[0, :1, :1234]
+    assert torch.allclose(audio.resample(short, orig, new), AF.resample(short, orig, new), atol=1e-6, rtol=0)
+    after = audio._resampler.cache_info()
+    assert after.hits >= before.hits + 1  # the second call reused the kernel
+
+
+def test_resample_kernel_made_in_inference_mode_works_with_autograd():
+    with torch.inference_mode():
+        audio.resample(torch.randn(1, 999), 12000, 16000)  # first use of this pair: built here
+    x = torch.randn(1, 999, requires_grad=True)
+    audio.resample(x, 12000, 16000).sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
+def test_resample_keeps_equal_rates_and_refuses_integers():
+    x = torch.randn(1, 100)
+    assert audio.resample(x, RATE, RATE) is x
+    with pytest.raises(TypeError):
+        audio.resample(torch.zeros(1, 100, dtype=torch.int16), 8000, RATE)
+
+
+def test_written_files_get_the_umasks_permissions(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        path = audio.write(tmp_path / "a.wav", voiced(0.1), RATE)
+        with audio.atomic_writer(tmp_path / "b.flac", RATE, 1) as f:
+            f.write(np.zeros(100, np.float32))
+    finally:
+        os.umask(old)
+    assert os.stat(path).st_mode & 0o777 == 0o644
+    assert os.stat(tmp_path / "b.flac").st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav", "b.flac"]  # no .part left

@@ -1,7 +1,7 @@
 """The shipped default model: loads offline, is small, and makes the demo files better."""
 from sepssl import load_model
 from sepssl.enhance import enhance_paths
-from sepssl.evaluate import evaluate
+from sepssl.evaluation import evaluate
 from sepssl.models.enhancer import PRETRAINED
 
 

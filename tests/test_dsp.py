@@ -57,6 +57,54 @@ def test_overlap_add_of_identity_is_exact(length, chunk, overlap):
     assert torch.allclose(x, y, atol=1e-6)
 
 
+@pytest.mark.parametrize("fraction", [0.0, 0.25, 0.5, 0.75])
+@pytest.mark.parametrize("length", [1, 64, 65, 1000, 1003])
+def test_overlap_add_keeps_length_and_reconstructs_at_any_overlap(fraction, length):
+    chunk = 64
+    overlap = int(fraction * chunk)
+    starts = overlap_add.chunk_starts(length, chunk, overlap)
+    assert starts[-1] + chunk >= length and length - starts[-1] > min(overlap, length - 1)
+    ones = torch.ones(2, length)
+    y = torch.cat(list(overlap_add.overlap_add((ones[:, s:s + chunk] for s in starts), overlap)), -1)
+    assert y.shape == ones.shape
+    assert torch.allclose(y, ones, atol=1e-6)
+    x = torch.randn(2, length)
+    y = torch.cat(list(overlap_add.overlap_add((x[:, s:s + chunk] for s in starts), overlap)), -1)
+    assert torch.allclose(y, x, atol=1e-5)
+    # chunk k holds the constant k: the cross-fade rises from one chunk to the next, no steps
+    levels = (torch.full((1, min(chunk, length - s)), float(k)) for k, s in enumerate(starts))
+    ramp = torch.cat(list(overlap_add.overlap_add(levels, overlap)), -1)[0]
+    assert ramp.shape == (length,) and (ramp.diff() >= -1e-6).all()
+    if overlap and len(starts) > 1:
+        assert ramp.diff().max() < 0.25
+
+
+@pytest.mark.parametrize("overlap", [0, 16, 32, 48])
+def test_overlap_add_yields_each_sample_once_no_later_chunk_can_change_it(overlap):
+    chunk, length = 64, 1000
+    starts = overlap_add.chunk_starts(length, chunk, overlap)
+    fed = []
+
+    def chunks():
+        for k, s in enumerate(starts):
+            fed.append(k)
+            yield torch.ones(1, min(chunk, length - s))
+
+    done = 0
+    for piece in overlap_add.overlap_add(chunks(), overlap):
+        done += piece.shape[-1]
+        k = fed[-1]   # chunks 0..k are in; chunk k + 1 starts at starts[k + 1]
+        assert done <= (starts[k + 1] if k + 1 < len(starts) else length)
+        if k >= 1:
+            assert done >= starts[k - 1]   # output stays at most about a chunk behind the input
+    assert done == length
+
+
+def test_overlap_add_rejects_an_inner_chunk_no_longer_than_the_overlap():
+    with pytest.raises(ValueError, match="longer than the overlap"):
+        list(overlap_add.overlap_add([torch.ones(1, 10), torch.ones(1, 10)], 10))
+
+
 def test_overlap_add_fades_are_complementary():
     w = overlap_add.fade_in(64, torch.zeros(1))
     assert torch.allclose(w + w.flip(0), torch.ones(64), atol=1e-6)

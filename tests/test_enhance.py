@@ -215,3 +215,59 @@ def test_a_model_carries_its_own_attenuation_limit_and_the_cli_can_turn_it_off(t
         assert torch.allclose(own, g * x + (1 - g) * raw, atol=1e-5)
     finally:
         tiny_model.atten_lim_db = None
+
+
+class _IrregularReader:
+    """Reads from an in-memory signal, returning fewer frames than asked in a fixed pattern
+    (as pipes, network files and some decoders do mid-file)."""
+
+    def __init__(self, wav, sizes):
+        self.wav, self.sizes, self.calls = wav, sizes, 0
+
+    def __call__(self, start, n):
+        k = self.sizes[self.calls % len(self.sizes)]
+        self.calls += 1
+        return self.wav[:, start:start + min(n, k)]
+
+
+@pytest.mark.parametrize("sizes", [[7, 16000, 1234, 3, 9999], [15999], [1, 50000]])
+@pytest.mark.parametrize("batch_chunks", [1, 3, 8])
+def test_short_reads_keep_the_output_aligned_with_the_input(tiny_model, sizes, batch_chunks):
+    from sepssl.enhance import enhance_stream
+
+    x = torch.from_numpy(np.stack([noisy(4.3, seed=1), noisy(4.3, seed=2)]))
+    whole = enhance_signal(tiny_model, x, RATE, chunk_seconds=1.0)
+    read = _IrregularReader(x, sizes)
+    pieces = list(enhance_stream(tiny_model, read, x.shape[-1], RATE, chunk_seconds=1.0,
+                                 batch_chunks=batch_chunks))
+    streamed = torch.cat(pieces, dim=-1)
+    assert read.calls > 5
+    assert streamed.shape == whole.shape == x.shape
+    assert torch.allclose(streamed, whole, atol=1e-5)
+
+
+def test_input_ending_before_its_length_is_a_clean_error(tiny_model):
+    from sepssl.enhance import enhance_stream
+    from sepssl.errors import AudioError
+
+    x = torch.from_numpy(noisy(2.0)).unsqueeze(0)
+    with pytest.raises(AudioError, match="ends after 32000 of the 40000 frames"):
+        list(enhance_stream(tiny_model, lambda s, n: x[:, s:s + n], 40000, RATE, chunk_seconds=1.0))
+
+
+def test_enhance_file_survives_short_reads_and_names_a_file_that_ends_early(tmp_path, tiny_model,
+                                                                             monkeypatch):
+    from sepssl.enhance import enhance_file
+    from sepssl.errors import AudioError
+
+    src = audio.write(tmp_path / "a.wav", noisy(3.0), RATE, subtype="FLOAT")
+    enhance_file(tiny_model, src, tmp_path / "plain.wav", chunk_seconds=1.0)
+    full_read = audio.Reader.read
+    monkeypatch.setattr(audio.Reader, "read", lambda self, s, n: full_read(self, s, min(n, 4321)))
+    enhance_file(tiny_model, src, tmp_path / "short.wav", chunk_seconds=1.0)
+    assert torch.equal(audio.read(tmp_path / "plain.wav")[0], audio.read(tmp_path / "short.wav")[0])
+    monkeypatch.setattr(audio.Reader, "read",
+                        lambda self, s, n: full_read(self, s, min(n, max(0, 30000 - s))))
+    with pytest.raises(AudioError, match=r"a\.wav: the audio ends after 30000 of the 48000"):
+        enhance_file(tiny_model, src, tmp_path / "cut.wav", chunk_seconds=1.0)
+    assert not (tmp_path / "cut.wav").exists()

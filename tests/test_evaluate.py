@@ -1,4 +1,4 @@
-"""sepssl.evaluate and sepssl.report on tiny generated audio (harmonic, syllable-modulated tones:
+"""sepssl.evaluation on tiny generated audio (harmonic, syllable-modulated tones:
 enough like speech for PESQ's voice activity detection)."""
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import torch
 
 from sepssl import audio
 from sepssl.errors import DataError, SepsslError
-from sepssl.evaluate import (
+from sepssl.evaluation import (
     DEFAULT_METRICS, EvaluationResult, dnsmos_available, evaluate, pair_files, pesq_reason,
     pesq_value, score_pair,
 )
@@ -266,9 +266,9 @@ def test_without_input_and_length_notes(tmp_path):
 
 
 def test_dnsmos_without_speechmos_is_a_clear_error(tmp_path, monkeypatch):
-    import sepssl.evaluate
+    import sepssl.evaluation
 
-    monkeypatch.setattr(sepssl.evaluate, "dnsmos_available", lambda: False)
+    monkeypatch.setattr(sepssl.evaluation, "dnsmos_available", lambda: False)
     with pytest.raises(SepsslError, match="speechmos"):
         evaluate(tmp_path, tmp_path, dnsmos=True, progress=False)
 
@@ -290,10 +290,90 @@ def test_dnsmos_scores_input_and_output_offline(tmp_path):
 
 
 def test_summary_merges_identical_input_failures():
-    from sepssl.evaluate import summarize
+    from sepssl.evaluation import summarize
     row = {"file": "x.wav", "status": "partial", "sample_rate": SR, "pesq_mode": "wb",
            "pesq": math.nan, "pesq_input": math.nan, "pesq_delta": math.nan, "input_snr": 3.0,
            "errors": {"pesq": "too short", "pesq_input": "too short"}, "notes": {}}
     s = summarize([row], [], ["pesq"], has_input=True)
     assert s["failure_text"] == ["pesq failed on 1 file: 1 too short (on the noisy input too)"]
     assert s["scores"]["pesq"]["improvement"]["nan"] == 1
+
+
+# --------------------------------------------------------------------------- pairing
+
+def test_pair_files_by_relative_path_without_extension(tmp_path):
+    from sepssl.evaluation.pairing import Pair
+
+    tone = np.full(160, 0.1, dtype=np.float32)
+    for side, names in {"ref": ["a.wav", "sub/b.wav", "c.wav", "d.wav", "d.flac"],
+                        "est": ["a.flac", "sub/b.wav", "e.wav", "d.wav", "d.flac"],
+                        "noisy": ["a.wav", "f.wav", "d.wav", "d.flac"]}.items():
+        for name in names:
+            audio.write(tmp_path / side / name, tone, SR)
+    (tmp_path / "est" / "notes.txt").write_text("not audio")
+    (tmp_path / "est" / ".hidden.wav").write_bytes(b"")
+
+    pairs, unpaired = pair_files(tmp_path / "ref", tmp_path / "est", tmp_path / "noisy")
+    r, e, n = (str(tmp_path / side) for side in ("ref", "est", "noisy"))
+    assert pairs == [  # sorted by key; a.wav pairs a.flac; d.wav and d.flac each by full name
+        Pair("a.wav", f"{r}/a.wav", f"{e}/a.flac", f"{n}/a.wav"),
+        Pair("d.flac", f"{r}/d.flac", f"{e}/d.flac", f"{n}/d.flac"),
+        Pair("d.wav", f"{r}/d.wav", f"{e}/d.wav", f"{n}/d.wav"),
+        Pair("sub/b.wav", f"{r}/sub/b.wav", f"{e}/sub/b.wav", None),  # scored without input
+    ]
+    assert unpaired == [
+        {"file": "c.wav", "missing": "estimate"},
+        {"file": "e.wav", "missing": "reference"},
+        {"file": "sub/b.wav", "missing": "input"},
+        {"file": "f.wav", "missing": "reference and estimate"},
+    ]
+
+    # two single files pair whatever their names; no noisy side: input is None, nothing missing
+    pairs, unpaired = pair_files(tmp_path / "ref" / "c.wav", tmp_path / "est" / "e.wav")
+    assert pairs == [("c.wav", f"{r}/c.wav", f"{e}/e.wav", None)] and unpaired == []
+    with pytest.raises(DataError, match="the estimate side"):
+        pair_files(tmp_path / "ref", tmp_path / "missing")
+
+
+# --------------------------------------------------------------------------- HTML escaping
+
+def test_html_report_escapes_user_text():
+    """File names, reasons, notes and folders are shown as text, never as markup."""
+    from sepssl.evaluation import summarize
+    from sepssl.evaluation.html_page import render_html
+    from sepssl.evaluation.markdown import summary_markdown
+
+    quote = 'x" onmouseover="alert(2)'
+    row = {"file": EVIL, "status": "partial", "sample_rate": SR, "duration_s": 1.0,
+           "channels": 1, "pesq_mode": "wb", "pesq": math.nan, "si_sdr": 10.0,
+           "errors": {"pesq": f"pesq error: {quote}"},
+           "notes": {"<b>note</b>": "<img src=x onerror=alert(3)>"}}
+    unpaired = [{"file": "<iframe src=evil>.wav", "missing": "estimate"}]
+    summary = summarize([row], unpaired, ["pesq", "si_sdr"], has_input=False)
+    summary.update(reference="<script>alert(4)</script>", estimate="est & co", input=None)
+    page = render_html([row], summary)
+    assert "<script" not in page.lower() and "<iframe" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;.wav" in page
+    assert "&lt;script&gt;alert(4)&lt;/script&gt;" in page and "est &amp; co" in page
+    assert "&lt;iframe src=evil&gt;.wav" in page and "&lt;b&gt;note&lt;/b&gt;" in page
+    assert ' onmouseover="' not in page  # the quote in the title attribute is escaped too
+    assert "Content-Security-Policy" in page and page.count("<html") == 1
+    md = summary_markdown(summary)
+    assert "\\<iframe src=evil\\>.wav" in md and "<iframe" not in md.replace("\\<iframe", "")
+
+
+# --------------------------------------------------------------------------- pool
+
+def test_workers_run_one_thread_each():
+    from concurrent.futures import ProcessPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    from sepssl.evaluation import pool
+
+    with ProcessPoolExecutor(1, mp_context=pool._mp_context(),
+                             initializer=pool._init_worker) as ex:
+        info = ex.submit(threadpool_info).result()
+        torch_threads = ex.submit(torch.get_num_threads).result()
+    assert info and all(lib["num_threads"] == 1 for lib in info), info
+    assert torch_threads == 1

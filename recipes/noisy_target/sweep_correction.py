@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sepssl import load_model
 from sepssl.enhance import enhance_paths
-from sepssl.evaluate import evaluate
+from sepssl.evaluation import evaluate
 
 METRICS = ("pesq", "stoi", "estoi", "si_sdr")
 

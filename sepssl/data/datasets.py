@@ -1,13 +1,17 @@
 """Datasets over plain folders of audio (or lists of files): what users actually have.
 
-Training yields raw clips only — `{"speech": (time,), "noise": (time,)}` random crops — and the
-task mixes them on the training device. Validation yields whole paired (noisy, clean) files.
+Training yields raw clips only — `RawClips`: one random crop per named source, e.g.
+`{"speech": (time,), "noise": (time,)}` — and the task mixes them on the training device, where
+mixing is cheap and every epoch draws new mixtures. Validation yields whole paired (noisy,
+clean) files.
 """
 from __future__ import annotations
 
 import csv
+import math
 import os
 from pathlib import Path
+from typing import Mapping
 
 import torch
 from torch.utils.data import Dataset
@@ -42,8 +46,15 @@ def list_audio(source: str | os.PathLike) -> list[Path]:
     return files
 
 
-class _Clips:
-    """Files with their lengths, read as random fixed-length crops at one sample rate."""
+class Clips:
+    """The audio files of one source with their lengths, read as random fixed-length mono crops
+    at one sample rate.
+
+    Args:
+        source: a folder of audio files or a .txt/.csv file list (`list_audio`).
+        sample_rate (int): the rate of the crops; files at another rate are resampled.
+        frames (int): samples in a crop, at `sample_rate`.
+    """
 
     def __init__(self, source, sample_rate: int, frames: int):
         self.files = list_audio(source)
@@ -59,19 +70,27 @@ class _Clips:
             self.rates.append(meta.sample_rate)
 
     def crop(self, i: int, tile: bool) -> torch.Tensor:
-        """A random `frames`-long crop of file i, mono; short files are tiled or zero-padded."""
+        """A random `frames`-long crop of file i, mono; short files are tiled or zero-padded.
+
+        Only the samples the crop needs are read, also from a file at another rate: its span at
+        the file's rate plus the resampling kernel's reach, resampled; the crop is the one
+        resampling the whole file would give (same random start, the same samples to float
+        rounding).
+
+        Args:
+            i (int): the file's index in `files`.
+            tile (bool): repeat a file shorter than a crop to fill it; else pad with zeros.
+
+        Returns:
+            Tensor: `(frames,)`, NaN and Inf replaced by finite values.
+        """
         rate, length = self.rates[i], self.lengths[i]
         if rate == self.sample_rate:
             want = min(self.frames, length)
             start = int(torch.randint(0, length - want + 1, (1,)))
-            wav = audio.read_span(self.files[i], start, want)
+            wav = audio.read_span(self.files[i], start, want).mean(0)
         else:
-            wav, _ = audio.read(self.files[i], self.sample_rate, check=False)
-            length = wav.shape[-1]
-            want = min(self.frames, length)
-            start = int(torch.randint(0, length - want + 1, (1,)))
-            wav = wav[:, start:start + want]
-        wav = wav.mean(0)
+            wav = self._resampled_span(i, rate, length)
         if wav.shape[-1] < self.frames:
             if tile and wav.shape[-1] > 0:
                 wav = wav.repeat(self.frames // wav.shape[-1] + 1)[: self.frames]
@@ -79,27 +98,97 @@ class _Clips:
                 wav = torch.nn.functional.pad(wav, (0, self.frames - wav.shape[-1]))
         return torch.nan_to_num(wav)
 
+    def _resampled_span(self, i: int, rate: int, length: int) -> torch.Tensor:
+        """A random crop of file i (at `rate`, `length` samples) at `sample_rate`, mono."""
+        new = self.sample_rate
+        resampled_length = -(-length * new // rate)  # what resampling the whole file gives
+        want = min(self.frames, resampled_length)
+        start = int(torch.randint(0, resampled_length - want + 1, (1,)))
+        # the span starts on a sample where both rates' grids meet (a multiple of
+        # rate / gcd), so the span's output samples fall on the whole file's output grid
+        period = rate // math.gcd(rate, new)
+        margin = audio.resample_margin(rate, new)
+        first = max(0, (start * rate // new - margin) // period * period)
+        last = min(length, -(-(start + want) * rate // new) + margin)
+        span = audio.read_span(self.files[i], first, last - first).mean(0)
+        offset = first * new // rate
+        return audio.resample(span, rate, new)[start - offset:start - offset + want]
 
-class SpeechNoiseClips(Dataset):
-    """Item i: a crop of speech file i mod N and of a random noise file (mixed later, on device).
+
+#: The old private name; `Clips` is the public one.
+_Clips = Clips
+
+
+class RawClips(Dataset):
+    """Raw training items: one random crop from each of several named sources of audio files.
+
+    Item i is `{name: crop}` for every source, in the order given. The first source is the one
+    the epoch is counted on: item i crops its file i mod N. Every other source gives a crop of
+    a random file. Sources are not mixed here; the task mixes them on the training device.
+
+    Args:
+        sources (dict[str, source]): name → a folder or a .txt/.csv file list (`list_audio`),
+            e.g. `{"speech": ..., "noise": ...}`.
+        sample_rate (int): the rate of the crops.
+        segment_seconds (float): the length of a crop.
+        items_per_epoch (int or None, optional): items in an epoch; None: the number of files
+            of the first source. (Default: ``None``)
+        tile (dict[str, bool] or None, optional): per source, whether a file shorter than a
+            crop is repeated to fill it (else it is zero-padded). Sources not named keep the
+            default: the first source (speech-like: silence after it is honest) zero-padded,
+            every other one (noise-like: it should cover the whole crop) tiled.
+            (Default: ``None``)
+
+    Items: `dict[str, Tensor]`, each crop `(time,)` with `time = int(segment_seconds *
+    sample_rate)`; a DataLoader batches them to `(batch, time)`.
+    """
+
+    def __init__(self, sources: Mapping[str, object], sample_rate: int, segment_seconds: float,
+                 items_per_epoch: int | None = None, tile: Mapping[str, bool] | None = None):
+        if not sources:
+            raise DataError("a training set needs at least one source of audio files")
+        unknown = set(tile or {}) - set(sources)
+        if unknown:
+            raise DataError(f"tile: no source named {sorted(unknown)[0]!r}; "
+                            f"the sources are {list(sources)}")
+        frames = int(segment_seconds * sample_rate)
+        self.sample_rate = sample_rate
+        self.clips = {name: Clips(src, sample_rate, frames) for name, src in sources.items()}
+        self.first = next(iter(self.clips))
+        self.tile = {name: (tile or {}).get(name, name != self.first) for name in self.clips}
+        self.items = items_per_epoch or len(self.clips[self.first].files)
+
+    def __len__(self) -> int:
+        return self.items
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        # the other sources' files are drawn before any crop: SpeechNoiseClips' order
+        # (noise file, speech crop, noise crop), so a seed gives the same items as it did
+        picks = {name: int(torch.randint(0, len(c.files), (1,)))
+                 for name, c in self.clips.items() if name != self.first}
+        picks[self.first] = i % len(self.clips[self.first].files)
+        return {name: c.crop(picks[name], tile=self.tile[name]) for name, c in self.clips.items()}
+
+
+class SpeechNoiseClips(RawClips):
+    """`RawClips({"speech": speech, "noise": noise}, ...)`: item i is a crop of speech file
+    i mod N (zero-padded) and of a random noise file (tiled), mixed later on the device.
 
     `speech` is noisy speech for the self-supervised tasks and clean speech for the oracle.
     """
 
     def __init__(self, speech, noise, sample_rate: int, segment_seconds: float,
                  items_per_epoch: int | None = None):
-        frames = int(segment_seconds * sample_rate)
-        self.speech = _Clips(speech, sample_rate, frames)
-        self.noise = _Clips(noise, sample_rate, frames)
-        self.items = items_per_epoch or len(self.speech.files)
+        super().__init__({"speech": speech, "noise": noise}, sample_rate, segment_seconds,
+                         items_per_epoch)
 
-    def __len__(self) -> int:
-        return self.items
+    @property
+    def speech(self) -> Clips:
+        return self.clips["speech"]
 
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        j = int(torch.randint(0, len(self.noise.files), (1,)))
-        return {"speech": self.speech.crop(i % len(self.speech.files), tile=False),
-                "noise": self.noise.crop(j, tile=True)}
+    @property
+    def noise(self) -> Clips:
+        return self.clips["noise"]
 
 
 class PairedFiles(Dataset):

@@ -50,12 +50,9 @@ def encoder_file(encoder: SSLEncoder, card: dict[str, Any] | None = None) -> dic
 def save_encoder(encoder: SSLEncoder, path: str | os.PathLike,
                  card: dict[str, Any] | None = None) -> Path:
     """Write an encoder file atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    torch.save(encoder_file(encoder, card), tmp)
-    os.replace(tmp, path)
-    return path
+    from ..files import save_weights_file
+
+    return save_weights_file(encoder_file(encoder, card), path)
 
 
 def load_encoder(path: str | os.PathLike, pretext: bool = True, **overrides: Any) -> SSLEncoder:

@@ -107,12 +107,10 @@ class Enhancer(nn.Module):
                 "state_dict": {k: v.detach().cpu() for k, v in self.net.state_dict().items()}}
 
     def save(self, path: str | os.PathLike) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.part")
-        torch.save(self.to_dict(), tmp)
-        os.replace(tmp, path)
-        return path
+        """Write the model as a weights-only file, atomically; returns its path."""
+        from ..files import save_weights_file
+
+        return save_weights_file(self.to_dict(), path)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Enhancer":

@@ -56,14 +56,11 @@ class FrameGRU(nn.Module):
 def save_weights(model: FrameGRU, path: str | os.PathLike, file_format: str,
                  card: dict[str, Any] | None = None) -> Path:
     """Write `model` as a weights-only file (atomically: temporary file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from ..files import save_weights_file
+
     data = {"format": file_format, "config": model.config, "card": dict(card or {}),
             "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
-    tmp = path.with_name(f".{path.name}.part")
-    torch.save(data, tmp)
-    os.replace(tmp, path)
-    return path
+    return save_weights_file(data, path)
 
 
 def load_weights(path: str | os.PathLike, cls: type[FrameGRU], file_format: str, what: str,
