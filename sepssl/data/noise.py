@@ -15,6 +15,7 @@ import torch
 
 from .. import audio
 from ..errors import AudioError
+from ..files import atomic_write
 from .debian import Package
 
 SAMPLE_RATE = 16000
@@ -50,26 +51,6 @@ def list_files(pkg: Package, min_seconds: float = 0.1) -> list[NoiseFile]:
     return out
 
 
-def split_files(files: list[NoiseFile], rng: np.random.Generator,
-                fractions: dict[str, float]) -> dict[str, list[NoiseFile]]:
-    """Assign whole files to splits so each split gets about its fraction of the duration.
-
-    Every split gets at least one file when there are enough files.
-    """
-    order = [files[i] for i in rng.permutation(len(files))]
-    names = list(fractions)
-    out: dict[str, list[NoiseFile]] = {s: [] for s in names}
-    if len(order) >= len(names):
-        for s in names:
-            out[s].append(order.pop(0))
-    total = sum(f.seconds for f in files) or 1.0
-    for f in order:
-        # Greedy: the split furthest below its share takes the file.
-        need = {s: fractions[s] - sum(g.seconds for g in out[s]) / total for s in names}
-        out[max(names, key=lambda s: need[s])].append(f)
-    return out
-
-
 def load(nf: NoiseFile, cache_dir: Path) -> np.ndarray:
     """A noise file as float32 mono 16 kHz, cached as .npy after the first decode."""
     cache = (Path(cache_dir).expanduser() / "decoded" / f"{nf.package}_{nf.version}"
@@ -78,10 +59,8 @@ def load(nf: NoiseFile, cache_dir: Path) -> np.ndarray:
         return np.load(cache, mmap_mode="r")
     wav, _ = audio.read(nf.path, SAMPLE_RATE, check=False)
     x = torch.nan_to_num(wav.mean(0)).numpy().astype(np.float32)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_name(cache.name + f".{np.random.default_rng().integers(1 << 30)}.part.npy")
-    np.save(tmp, x)
-    tmp.replace(cache)
+    with atomic_write(cache) as tmp, open(tmp, "wb") as f:
+        np.save(f, x)
     return x
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..files import atomic_write
 from .debian import Package
 from .tts import trim_silence
 
@@ -63,10 +64,8 @@ def load(pkg: Package, cache_dir: Path) -> SpeakerBank:
             utts.append(x.astype(np.float32))
     ints = [np.round(u * 32768.0).clip(-32768, 32767).astype(np.int16) for u in utts]
     offsets = np.concatenate([[0], np.cumsum([len(u) for u in ints])]).astype(np.int64)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_name(cache.stem + ".part.npz")
-    np.savez(tmp, pcm=np.concatenate(ints), offsets=offsets)
-    tmp.replace(cache)
+    with atomic_write(cache) as tmp, open(tmp, "wb") as f:
+        np.savez(f, pcm=np.concatenate(ints), offsets=offsets)
     return SpeakerBank(speaker, pkg.name, [i.astype(np.float32) / 32768.0 for i in ints])
 
 

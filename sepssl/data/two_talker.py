@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from .. import audio
 from ..errors import DataError
+from ..files import write_text
 
 SPLITS = {"train": None, "valid": 100, "test": 200}   # None: one mixture per utterance
 
@@ -62,5 +63,5 @@ def build_two_talker(corpus, out, seed: int = 0, rate: int = 16000, progress: bo
                 audio.write(out / split / "clean" / name, np.stack([s1, s2]), rate)
         counts[split] = n
     summary = {"from": str(corpus), "seed": seed, "level_db": list(level_db), "counts": counts}
-    (out / "two_talker.json").write_text(json.dumps(summary, indent=2))
+    write_text(out / "two_talker.json", json.dumps(summary, indent=2))
     return summary
