@@ -77,15 +77,14 @@ def main() -> None:
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     started = machine(device=a.device)  # before timing: the load average at the start
-    cfg = load_config(a.config).to_dict()
+    cfg = load_config(a.config, ["data.batch_size=2", "data.segment_seconds=0.5"] if a.quick else [])
     if a.quick:
-        cfg["data"].update(batch_size=2, segment_seconds=0.5)
         a.steps, a.warmup = 2, 1
-    batch, length = cfg["data"]["batch_size"], int(cfg["data"]["segment_seconds"] * cfg["sample_rate"])
+    batch, length = cfg.data.batch_size, int(cfg.data.segment_seconds * cfg.sample_rate)
     torch.manual_seed(0)
     module = TaskModule(cfg).to(a.device).train()
     opt = module.configure_optimizers()["optimizer"]
-    clip = cfg["optim"]["grad_clip"]
+    clip = cfg.optim.grad_clip
     parts = []
     for i in range(a.warmup + a.steps):
         raw = {"speech": 0.1 * torch.randn(batch, length, device=a.device),
@@ -104,8 +103,8 @@ def main() -> None:
               "parts_s": med, "target_percent": 5.0}
     result["met"] = result["share_percent"] < result["target_percent"]
     meta = {"command": command(), "date": datetime.datetime.now().isoformat(timespec="seconds"),
-            **started, "config": os.path.relpath(a.config, ROOT), "task": cfg["task"],
-            "model": cfg["model"],
+            **started, "config": os.path.relpath(a.config, ROOT), "task": cfg.dump()["task"],
+            "model": cfg.dump()["model"],
             "batch": batch, "samples": length, "steps": a.steps, "warmup": a.warmup,
             "load_avg_1min_end": round(os.getloadavg()[0], 2)}
 
@@ -119,7 +118,7 @@ def main() -> None:
           f"torch threads: {meta['torch_threads']}; 1-min load average {meta['load_avg_1min']} "
           f"at start, "
           f"{meta['load_avg_1min_end']} at the end{shared_note(meta)}\n\n"
-          f"`{meta['config']}`: task {cfg['task']['name']}, model {cfg['model']}, batch {batch} × "
+          f"`{meta['config']}`: task {cfg.task.name}, model {cfg.dump()['model']}, batch {batch} × "
           f"{length} samples, random raw batches; medians over {a.steps} steps after {a.warmup} "
           f"warm-up. **Mixing (`task.make_batch`) takes {result['share_percent']:.2f} % of a step** "
           f"(target < 5 %; median of the per-step shares "

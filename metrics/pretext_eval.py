@@ -23,12 +23,12 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import command, machine  # noqa: E402
 from sepssl.encoders import load_encoder  # noqa: E402
-from sepssl.pretrain import SpeechClips  # noqa: E402
+from sepssl.data.datasets import RawClips  # noqa: E402
 
 
 def fixed_batches(audio: str, rate: int, seconds: float, batches: int, size: int, seed: int):
     torch.manual_seed(seed)
-    clips = SpeechClips(audio, rate, seconds)
+    clips = RawClips({"speech": audio}, rate, seconds)
     order = torch.randperm(len(clips))
     return [torch.stack([clips[int(order[(b * size + i) % len(clips)])]["speech"]
                          for i in range(size)]) for b in range(batches)]

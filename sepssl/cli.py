@@ -1,4 +1,4 @@
-"""The `sepssl` command: data, train, pretrain, enhance, evaluate.
+"""The `sepssl` command: data, train, pretrain, helper, enhance, evaluate.
 
 Each subcommand parses its arguments and calls the library function that tests and recipes call
 too. Errors a user can cause print as one line and give a non-zero exit code, never a traceback.
@@ -6,7 +6,7 @@ too. Errors a user can cause print as one line and give a non-zero exit code, ne
 from __future__ import annotations
 
 import argparse
-import os
+import logging
 import sys
 import warnings
 from pathlib import Path
@@ -42,6 +42,26 @@ def _train(args) -> int:
         cfg.trainer.progress = False
     path = train(cfg)
     print(f"model written to {path}")
+    return 0
+
+
+def _helper(args) -> int:
+    """`sepssl helper`: the tasks' small helper networks (trained once, then named in a recipe)."""
+    from .models.snr_predictor import train_snr_predictor
+    from .models.speech_detector import load_speech_detector, train_speech_detector
+
+    if args.which == "attach-detector":
+        from . import load_model
+
+        load_model(args.model).with_speech_detector(load_speech_detector(args.detector)).save(args.out)
+        print(f"model with speech detector written to {args.out}")
+        return 0
+    train_fn = train_snr_predictor if args.which == "snr-predictor" else train_speech_detector
+    path = train_fn(args.speech, args.noise, args.out, args.steps, sample_rate=args.sample_rate,
+                    segment_seconds=args.segment_seconds, batch_size=args.batch_size,
+                    hidden=args.hidden, layers=args.layers, lr=args.lr, seed=args.seed,
+                    device=args.device, progress=not args.quiet)
+    print(f"{args.which.replace('-', ' ')} written to {path}")
     return 0
 
 
@@ -148,6 +168,40 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     e.set_defaults(run=_enhance)
 
+    h = sub.add_parser("helper", help="train a task's helper network: PseudoSE's SNR predictor, "
+                       "MixIT's speech detector; or attach a detector to a MixIT model")
+    hs = h.add_subparsers(dest="which", required=True)
+    for name, speech_help, default_speech, hidden, layers, steps in (
+            ("snr-predictor", "folder or file list of CLEAN speech (generic, not the user's): "
+             "the predictor learns segmental SNRs of speech + noise mixed on the fly",
+             "corpus/train/clean", 128, 2, 2000),
+            ("speech-detector", "folder or file list of NOISY speech (the user's recordings), "
+             "told apart from the noise-only clips; no clean speech needed",
+             "corpus/train/noisy", 64, 1, 1000)):
+        task_key = "task.snr_predictor" if name == "snr-predictor" else "task.speech_detector"
+        hp = hs.add_parser(name, help=f"train the file for {task_key}",
+                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        hp.add_argument("--speech", default=default_speech, help=speech_help)
+        hp.add_argument("--noise", default="corpus/train/noise", help="folder or file list of noise-only clips")
+        hp.add_argument("--out", default=f"runs/{name.replace('-', '_')}/{name.replace('-', '_')}.pt",
+                        help=f"file to write ({task_key})")
+        hp.add_argument("--steps", type=int, default=steps)
+        hp.add_argument("--batch-size", type=int, default=16)
+        hp.add_argument("--segment-seconds", type=float, default=2.0)
+        hp.add_argument("--sample-rate", type=int, default=16000, help="the enhancer's sample_rate")
+        hp.add_argument("--hidden", type=int, default=hidden)
+        hp.add_argument("--layers", type=int, default=layers)
+        hp.add_argument("--lr", type=float, default=1e-3)
+        hp.add_argument("--seed", type=int, default=0)
+        hp.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+        hp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    ha = hs.add_parser("attach-detector", help="give a trained MixIT model a speech detector "
+                       "(training with task.speech_detector does this itself)")
+    ha.add_argument("model", help="a MixIT enhancement model file or checkpoint")
+    ha.add_argument("detector", help="a file from `sepssl helper speech-detector`")
+    ha.add_argument("--out", required=True, help="model file to write")
+    h.set_defaults(run=_helper)
+
     v = sub.add_parser("evaluate", help="score enhanced files against clean references")
     v.add_argument("--ref", required=True, help="clean reference file or folder")
     v.add_argument("--est", required=True, help="enhanced file or folder (paired by relative path)")
@@ -160,9 +214,20 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _log_to_stderr() -> None:
+    """The library logs through the `sepssl` logger; the command shows it on stderr."""
+    logger = logging.getLogger("sepssl")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", ".*pkg_resources is deprecated.*")
     args = build_parser().parse_args(argv)
+    _log_to_stderr()
     try:
         return args.run(args)
     except SepsslError as exc:

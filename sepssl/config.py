@@ -1,90 +1,157 @@
-"""Training configuration: YAML recipe + `--set key=value` overrides, validated.
+"""The config schema of `sepssl train` and `sepssl pretrain`: YAML recipe + `--set key=value`
+overrides, validated as a whole before anything heavy runs.
 
-Unknown keys are errors that name the key (a typo must never be silently ignored). The `task`
-and `model` sections are checked by the task and model they name.
+Every section and option is typed and range-checked (`sepssl.schema`, pydantic v2): unknown
+keys, wrong types and out-of-range values are one-line `ConfigError`s that name the key. The
+`task:` section is the options of the task `task.name` names (each task declares them), the
+`model:` section those of `model.name` (the model registry), a pre-training recipe's `encoder:`
+those of `encoder.name`. `Config.dump()` gives the complete config, defaults filled in, as the
+run's `config.yaml` records it.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
-import types
-import typing
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
+from pydantic import Field, model_validator
 
+from .encoders import ENCODERS
 from .errors import ConfigError
+from .models.registry import MODELS, MaskerOptions
+from .schema import (NonNegativeFloat, NonNegativeInt, Options, PositiveFloat, PositiveInt,
+                     validate)
+from .tasks import TASKS
+from .tasks.noisy_target import NoisyTargetOptions
 
 
-@dataclass
-class DataConfig:
+class DataConfig(Options):
     train_speech: str = ""           # folder or file list: noisy speech (clean for `supervised`)
-    train_noise: str = ""            # folder or file list: noise-only clips
+    train_noise: str = ""            # folder or file list: noise-only clips (tasks that mix noise)
     valid: str | None = None         # folder with paired noisy/ and clean/ for model selection
-    valid_files: int | None = 50     # validate on the first N pairs (None: all)
-    segment_seconds: float = 3.0
-    batch_size: int = 16
-    num_workers: int = 2
-    items_per_epoch: int | None = None
+    valid_files: PositiveInt | None = 50   # validate on the first N pairs (None: all)
+    segment_seconds: PositiveFloat = 3.0
+    batch_size: PositiveInt = 16
+    num_workers: NonNegativeInt = 2
+    items_per_epoch: PositiveInt | None = None
 
 
-@dataclass
-class OptimConfig:
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    grad_clip: float | None = 5.0
-    schedule: str = "constant"       # constant | cosine (to 0 at trainer.max_steps)
-    warmup_steps: int = 0            # linear warm-up from 0 before the schedule
+class OptimConfig(Options):
+    lr: PositiveFloat = 1e-3
+    weight_decay: NonNegativeFloat = 0.0
+    grad_clip: PositiveFloat | None = 5.0
+    schedule: Literal["constant", "cosine"] = "constant"   # cosine: to 0 at trainer.max_steps
+    warmup_steps: NonNegativeInt = 0  # linear warm-up from 0 before the schedule
 
 
-@dataclass
-class TrainerConfig:
+class TrainerConfig(Options):
     out_dir: str = "runs/default"
-    max_steps: int = 1000
-    max_minutes: float | None = None   # stop after this much training time (then validate/export)
-    val_every_steps: int = 250
-    log_every_steps: int = 10
-    accelerator: str = "auto"          # cpu | gpu | auto
-    devices: int | str = 1
-    num_nodes: int = 1
-    strategy: str = "auto"             # auto | ddp | ddp_spawn ...
-    precision: str = "auto"            # auto: 16-mixed on GPU, 32 on CPU
-    seed: int = 0
+    max_steps: PositiveInt = 1000
+    max_minutes: PositiveFloat | None = None   # stop after this much training time
+    val_every_steps: PositiveInt = 250
+    log_every_steps: PositiveInt = 10
+    accelerator: Literal["auto", "cpu", "gpu", "cuda", "mps"] = "auto"
+    devices: PositiveInt | Literal["auto"] | str = 1
+    num_nodes: PositiveInt = 1
+    strategy: str = "auto"             # auto | ddp | ddp_spawn ... (Lightning's names)
+    precision: Literal["auto", "32-true", "32", "16-mixed", "bf16-mixed", "64-true",
+                       "bf16-true", "16-true"] = "auto"   # auto: 16-mixed on GPU, 32 on CPU
+    seed: NonNegativeInt = 0
     resume: bool = True                # continue from out_dir/checkpoints/last.ckpt if present
-    init_from: str | None = None       # start from this model/checkpoint's weights (pre-training);
-                                       # layers whose shapes differ (the output layer) stay fresh
+    init_from: str | None = None       # start from this model/checkpoint's weights; layers
+                                       # whose shapes differ (the output layer) stay fresh
     progress: bool = True
 
 
-@dataclass
-class Config:
-    name: str = "experiment"
-    sample_rate: int = 16000
-    task: dict[str, Any] = field(default_factory=lambda: {"name": "noisy_target"})
-    model: dict[str, Any] = field(default_factory=lambda: {"name": "masker"})
-    data: DataConfig = field(default_factory=DataConfig)
-    optim: OptimConfig = field(default_factory=OptimConfig)
-    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+class Config(Options):
+    """A training recipe: `sepssl train RECIPE`."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+    name: str = "experiment"
+    sample_rate: PositiveInt = 16000
+    task: TASKS.union() = Field(default_factory=NoisyTargetOptions)
+    model: MODELS.union() = Field(default_factory=MaskerOptions)
+    data: DataConfig = Field(default_factory=DataConfig)
+    optim: OptimConfig = Field(default_factory=OptimConfig)
+    trainer: TrainerConfig = Field(default_factory=TrainerConfig)
+
+    @model_validator(mode="after")
+    def _warmup_fits(self):
+        if self.optim.warmup_steps >= self.trainer.max_steps:
+            raise ValueError(f"optim.warmup_steps ({self.optim.warmup_steps}) must be below "
+                             f"trainer.max_steps ({self.trainer.max_steps})")
+        return self
+
+    def dump(self) -> dict[str, Any]:
+        """The complete config as plain values (lists for ranges), defaults included."""
+        return self.model_dump(mode="json")
+
+
+class PretrainDataConfig(Options):
+    train_speech: str = ""           # folder or file list of (noisy) speech
+    segment_seconds: PositiveFloat = 2.0   # random crop per item
+    batch_size: PositiveInt = 8
+    num_workers: NonNegativeInt = 2
+    items_per_epoch: PositiveInt | None = None
+
+
+class PretrainOptimConfig(Options):
+    lr: PositiveFloat = 5e-4
+    weight_decay: NonNegativeFloat = 0.01  # AdamW (decoupled)
+    grad_clip: PositiveFloat | None = 10.0
+    warmup_steps: NonNegativeInt = 0       # linear warm-up of the learning rate, then constant
+
+
+class PretrainConfig(Options):
+    """A pre-training recipe: `sepssl pretrain RECIPE`. `trainer.val_every_steps` is the
+    checkpoint interval (there is no validation); `trainer.init_from` an encoder file (or a
+    torchaudio wav2vec 2.0 state dict) to start from."""
+
+    name: str = "pretrain"
+    encoder: ENCODERS.union() = Field(default_factory=lambda: ENCODERS.options("cpc")())
+    data: PretrainDataConfig = Field(default_factory=PretrainDataConfig)
+    optim: PretrainOptimConfig = Field(default_factory=PretrainOptimConfig)
+    trainer: TrainerConfig = Field(default_factory=lambda: TrainerConfig(out_dir="runs/pretrain"))
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def encoder_options(self) -> dict[str, Any]:
+        """The `encoder:` section as `build_encoder` takes it (unset options left out)."""
+        return self.encoder.model_dump(exclude_none=True, exclude={"name"})
+
+
+_TAGS = tuple(TASKS.names()) + tuple(MODELS.names()) + tuple(ENCODERS.names())
 
 
 def load_config(path: str | os.PathLike | None = None, overrides: list[str] | None = None
                 ) -> Config:
-    """Read a YAML recipe (or start from defaults) and apply `key.sub=value` overrides."""
+    """A training recipe, validated.
+
+    Args:
+        path: a YAML file (None: the defaults).
+        overrides: `key.sub=value` items (`--set`), values read as YAML.
+    Returns:
+        The `Config`.
+    Raises:
+        ConfigError: one line naming the key that is unknown, of the wrong type or out of range.
+    """
     raw = read_recipe(path, overrides)
     if isinstance(raw.get("model"), dict):
         raw["model"].setdefault("name", "masker")
-    return _build(Config, raw, "")
+    return validate(Config, raw, "", _TAGS)
+
+
+def load_pretrain_config(path: str | os.PathLike | None = None,
+                         overrides: list[str] | None = None) -> PretrainConfig:
+    """A pre-training recipe, validated (see `load_config`)."""
+    raw = read_recipe(path, overrides)
+    return validate(PretrainConfig, raw, "", _TAGS)
 
 
 def read_recipe(path: str | os.PathLike | None = None, overrides: list[str] | None = None
                 ) -> dict[str, Any]:
-    """The raw mapping of a YAML recipe (or {}) with `key.sub=value` overrides applied; shared
-    by `load_config` and other commands' configs (`sepssl.pretrain`)."""
+    """The raw mapping of a YAML recipe (or {}) with `key.sub=value` overrides applied."""
     raw: dict[str, Any] = {}
     if path is not None:
         path = Path(path)
@@ -110,60 +177,6 @@ def read_recipe(path: str | os.PathLike | None = None, overrides: list[str] | No
     return raw
 
 
-def _build(cls, raw: dict[str, Any], prefix: str):
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{prefix.rstrip('.') or 'config'}: expected a mapping, got {raw!r}")
-    hints = typing.get_type_hints(cls)
-    known = {f.name: f for f in dataclasses.fields(cls)}
-    for key in raw:
-        if key not in known:
-            raise ConfigError(f"{prefix}{key}: unknown key; known keys here: {sorted(known)}")
-    kwargs = {}
-    for key, value in raw.items():
-        hint = hints[key]
-        if dataclasses.is_dataclass(hint):
-            kwargs[key] = _build(hint, value or {}, f"{prefix}{key}.")
-        else:
-            kwargs[key] = _check(value, hint, f"{prefix}{key}")
-    cfg = cls(**kwargs)
-    if cls is Config:
-        for section in ("task", "model"):
-            if "name" not in getattr(cfg, section):
-                raise ConfigError(f"{section}.name: missing")
-    return cfg
-
-
-def _check(value: Any, hint: Any, key: str) -> Any:
-    """Accept `value` if it fits the annotation (ints for floats too), else a ConfigError."""
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        for option in typing.get_args(hint):
-            try:
-                return _check(value, option, key)
-            except ConfigError:
-                pass
-        raise ConfigError(f"{key}: {value!r} is not a valid {_name(hint)}")
-    if hint is type(None):
-        if value is None:
-            return None
-        raise ConfigError(f"{key}: expected nothing, got {value!r}")
-    if origin is dict or hint is Any:
-        if origin is dict and not isinstance(value, dict):
-            raise ConfigError(f"{key}: expected a mapping, got {value!r}")
-        return value
-    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if hint is float and isinstance(value, str):  # YAML 1.1 reads 5e-4 (no dot) as a string
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    if hint is bool and isinstance(value, bool):
-        return value
-    if hint in (int, str) and isinstance(value, hint) and not isinstance(value, bool):
-        return value
-    raise ConfigError(f"{key}: {value!r} is not a valid {_name(hint)}")
-
-
-def _name(hint: Any) -> str:
-    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+def to_yaml(data: dict[str, Any]) -> str:
+    """A config dump as YAML, in the order of its sections."""
+    return yaml.safe_dump(data, sort_keys=False)

@@ -3,11 +3,12 @@
 Pure functions, batched over leading axes, device-agnostic. Time is the last axis.
 
 MixIT is written here rather than taken from asteroid because asteroid's `MixITLossWrapper`
-evaluates the loss in the time domain once per each of the 2^M assignments in a Python loop
-(seconds and gigabytes at M = 8, impossible at M = 16). Both SNR and SI-SDR of a sum of outputs
-depend only on inner products, so `mixit` scores every assignment from the outputs' Gram matrix
-and their products with the mixtures (computed once, in float64 against cancellation), then
-evaluates the chosen remix in the time domain so values and gradients are the plain loss's.
+evaluates the loss in the time domain once per each of the 2^M assignments in a Python loop, so
+its time and memory grow with 2^M full losses (the comparison is in metrics/README.md). Both
+SNR and SI-SDR of a sum of outputs depend only on inner products, so `mixit_loss` scores every
+assignment from the outputs' Gram matrix and their products with the mixtures (computed once,
+in float64 against cancellation), then evaluates the chosen remix in the time domain so values
+and gradients are the plain loss's.
 """
 from __future__ import annotations
 
@@ -23,8 +24,19 @@ EPS = 1e-8
 
 def si_sdr(est: torch.Tensor, ref: torch.Tensor, zero_mean: bool = True, eps: float = EPS
            ) -> torch.Tensor:
-    """Scale-invariant SDR in dB over the last axis (higher is better); a silent estimate
-    scores about −80 dB (the eps floor), never 0 dB."""
+    """Scale-invariant signal-to-distortion ratio (SI-SDR) over the last axis.
+
+    Higher is better. A silent estimate scores about −80 dB (the `eps` floor), never 0 dB.
+
+    Args:
+        est (torch.Tensor): Estimate, shape `(..., time)`.
+        ref (torch.Tensor): Reference, shape `(..., time)`, broadcastable with `est`.
+        zero_mean (bool, optional): Remove each signal's mean first. (Default: ``True``)
+        eps (float, optional): Floor against division by zero and log of zero.
+
+    Returns:
+        torch.Tensor: SI-SDR in dB, shape `(...)`.
+    """
     if zero_mean:
         est = est - est.mean(-1, keepdim=True)
         ref = ref - ref.mean(-1, keepdim=True)
@@ -36,10 +48,21 @@ def si_sdr(est: torch.Tensor, ref: torch.Tensor, zero_mean: bool = True, eps: fl
 
 def snr(est: torch.Tensor, ref: torch.Tensor, soft_cap_db: float | None = None,
         eps: float = EPS) -> torch.Tensor:
-    """SNR in dB over the last axis; with `soft_cap_db`, `10·log10(‖y‖² / (‖y−ŷ‖² + τ‖y‖²))`.
+    """Signal-to-noise ratio over the last axis, optionally with a soft cap.
 
-    The soft cap τ = 10^(−cap/10) stops already well-estimated examples from dominating the
-    gradient (MixIT's loss uses a 30 dB cap).
+    With `soft_cap_db` the value is `10·log10(‖y‖² / (‖y−ŷ‖² + τ‖y‖²))`, τ = 10^(−cap/10): the
+    cap stops already well-estimated examples from dominating the gradient (MixIT's loss uses a
+    30 dB cap). Unlike SI-SDR, SNR also penalises a wrong scale.
+
+    Args:
+        est (torch.Tensor): Estimate ŷ, shape `(..., time)`.
+        ref (torch.Tensor): Reference y, shape `(..., time)`, broadcastable with `est`.
+        soft_cap_db (float or None, optional): Soft upper limit in dB; ``None``: no cap.
+            (Default: ``None``)
+        eps (float, optional): Floor against division by zero and log of zero.
+
+    Returns:
+        torch.Tensor: SNR in dB, shape `(...)`.
     """
     ref_pow = ref.pow(2).sum(-1)
     err_pow = (ref - est).pow(2).sum(-1)
@@ -49,28 +72,68 @@ def snr(est: torch.Tensor, ref: torch.Tensor, soft_cap_db: float | None = None,
 
 
 def neg_si_sdr(est: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
-    """Mean negative SI-SDR: a loss."""
+    """Mean negative SI-SDR, as a loss to minimise.
+
+    Args:
+        est (torch.Tensor): Estimate, shape `(..., time)`.
+        ref (torch.Tensor): Reference, shape `(..., time)`.
+
+    Returns:
+        torch.Tensor: Scalar loss in dB.
+    """
     return -si_sdr(est, ref).mean()
 
 
 def neg_snr(est: torch.Tensor, ref: torch.Tensor, soft_cap_db: float | None = None) -> torch.Tensor:
-    """Mean negative SNR: a loss that, unlike SI-SDR, also asks for the right scale."""
+    """Mean negative SNR, as a loss that, unlike SI-SDR, also asks for the right scale.
+
+    Args:
+        est (torch.Tensor): Estimate, shape `(..., time)`.
+        ref (torch.Tensor): Reference, shape `(..., time)`.
+        soft_cap_db (float or None, optional): Soft cap in dB, as in `snr`. (Default: ``None``)
+
+    Returns:
+        torch.Tensor: Scalar loss in dB.
+    """
     return -snr(est, ref, soft_cap_db=soft_cap_db).mean()
 
 
 # --- permutation-invariant scoring -----------------------------------------------------------
 
 def pairwise_si_sdr(est: torch.Tensor, refs: torch.Tensor) -> torch.Tensor:
-    """`(batch, refs, outputs)` SI-SDR of every output against every reference."""
+    """SI-SDR of every output against every reference.
+
+    Args:
+        est (torch.Tensor): Outputs, shape `(batch, outputs, time)`.
+        refs (torch.Tensor): References, shape `(batch, refs, time)`.
+
+    Returns:
+        torch.Tensor: SI-SDR in dB, shape `(batch, refs, outputs)`.
+    """
     return si_sdr(est.unsqueeze(1), refs.unsqueeze(2))
 
 
 def pit_si_sdr(est: torch.Tensor, refs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Best one-to-one matching of C references to M ≥ C outputs by mean SI-SDR.
+    """Permutation-invariant SI-SDR: the best one-to-one matching of C references to M ≥ C
+    outputs by mean SI-SDR.
 
-    Returns the matched SI-SDR `(batch, C)` (differentiable: minus its mean is the PIT loss)
-    and the chosen output of each reference `(batch, C)`. With M > C the unmatched outputs
-    are ignored: how a MixIT model with spare outputs is scored on fewer sources.
+    With M > C the unmatched outputs are ignored: this is how a MixIT model with spare outputs
+    is scored on fewer sources.
+
+    Args:
+        est (torch.Tensor): Outputs, shape `(batch, M, time)`.
+        refs (torch.Tensor): References, shape `(batch, C, time)`.
+
+    Returns:
+        (torch.Tensor, torch.Tensor):
+            torch.Tensor
+                Matched SI-SDR in dB, shape `(batch, C)`; differentiable, so minus its mean is
+                the PIT loss.
+            torch.Tensor
+                Index of the output matched to each reference, shape `(batch, C)`.
+
+    Raises:
+        ValueError: If there are fewer outputs than references.
     """
     n_refs, n_out = refs.shape[1], est.shape[1]
     if n_out < n_refs:
@@ -87,9 +150,23 @@ def pit_si_sdr(est: torch.Tensor, refs: torch.Tensor) -> tuple[torch.Tensor, tor
 
 def binary_assignments(n_outputs: int, only_first: Sequence[int] = (),
                        device: torch.device | str | None = None) -> torch.Tensor:
-    """All `(K, M)` bool assignments of M outputs to two mixtures (True: mixture 0), with the
-    outputs in `only_first` always in mixture 0 (MixIT enhancement: speech outputs may not
-    explain the noise-only mixture). K = 2^(M − len(only_first))."""
+    """Every binary assignment of M outputs to two mixtures, for exact MixIT.
+
+    Outputs in `only_first` always go to mixture 0 (MixIT enhancement: speech outputs may not
+    explain the noise-only mixture).
+
+    Args:
+        n_outputs (int): Number of outputs M, 1 to 24.
+        only_first (Sequence[int], optional): Outputs fixed to mixture 0. (Default: ``()``)
+        device (torch.device, str or None, optional): Device of the table.
+
+    Returns:
+        torch.Tensor: Bool table of shape `(K, M)`, K = 2^(M − len(only_first)); True means
+        mixture 0.
+
+    Raises:
+        ValueError: If M is not between 1 and 24.
+    """
     if not 1 <= n_outputs <= 24:
         raise ValueError(f"exact MixIT enumerates 2^M assignments; M={n_outputs} is out of range")
     free = [m for m in range(n_outputs) if m not in set(only_first)]
@@ -134,14 +211,35 @@ def _mixit_scores(est: torch.Tensor, mixtures: torch.Tensor, table: torch.Tensor
 def mixit_loss(est: torch.Tensor, mixtures: torch.Tensor, loss: str = "snr",
                soft_cap_db: float | None = 30.0, only_first: Sequence[int] = (),
                method: str = "exact") -> tuple[torch.Tensor, torch.Tensor]:
-    """Mixture invariant training loss of `(batch, M, time)` outputs against `(batch, 2, time)`
-    reference mixtures: the best binary remix of the outputs onto the two mixtures.
+    """Mixture invariant training (MixIT) loss: the best binary remix of the outputs onto the
+    two reference mixtures.
 
-    `loss`: "snr" (negative SNR with a soft cap, τ = 10^(−cap/10): `10·log10(‖y−ŷ‖² + τ‖y‖²)`
-    minus the constant `10·log10 ‖y‖²`) or "si_sdr" (negative SI-SDR), averaged over the two
-    mixtures. `method`: "exact" scores all assignments; "efficient" (Wisdom et al. 2021) takes
-    each output to the mixture with the larger least-squares coefficient, O(M²T), for large M.
-    Returns the per-example loss `(batch,)` and the assignment `(batch, M)` (True: mixture 0).
+    The assignment is chosen without gradient; the loss of the chosen remix is then computed in
+    the time domain, so values and gradients are those of the plain loss.
+
+    Args:
+        est (torch.Tensor): Model outputs, shape `(batch, M, time)`.
+        mixtures (torch.Tensor): Reference mixtures, shape `(batch, 2, time)`.
+        loss (str, optional): ``"snr"`` (negative SNR with a soft cap, τ = 10^(−cap/10):
+            `10·log10(‖y−ŷ‖² + τ‖y‖²)` minus the constant `10·log10 ‖y‖²`) or ``"si_sdr"``
+            (negative SI-SDR), averaged over the two mixtures. (Default: ``"snr"``)
+        soft_cap_db (float or None, optional): Soft cap in dB for ``"snr"``. (Default: ``30.0``)
+        only_first (Sequence[int], optional): Outputs always assigned to mixture 0.
+            (Default: ``()``)
+        method (str, optional): ``"exact"`` scores all 2^M assignments; ``"efficient"``
+            (Wisdom et al. 2021) sends each output to the mixture with the larger least-squares
+            coefficient, O(M²T), for large M. (Default: ``"exact"``)
+
+    Returns:
+        (torch.Tensor, torch.Tensor):
+            torch.Tensor
+                Per-example loss in dB, shape `(batch,)`.
+            torch.Tensor
+                Chosen assignment, bool, shape `(batch, M)`; True means mixture 0.
+
+    Raises:
+        ValueError: If `mixtures` does not hold exactly two mixtures, or `loss` / `method` is
+            unknown.
     """
     if mixtures.shape[1] != 2:
         raise ValueError("MixIT here remixes onto exactly two mixtures")
@@ -164,8 +262,20 @@ def mixit_loss(est: torch.Tensor, mixtures: torch.Tensor, loss: str = "snr",
 
 def efficient_assignment(est: torch.Tensor, mixtures: torch.Tensor,
                          only_first: Sequence[int] = ()) -> torch.Tensor:
-    """Least-squares MixIT assignment: solve `est̂ᵀ A ≈ mixturesᵀ` for the `(M, 2)` mixing
-    matrix A and send each output to its larger coefficient."""
+    """Least-squares MixIT assignment ("efficient MixIT", Wisdom et al. 2021).
+
+    Solves `estᵀ A ≈ mixturesᵀ` for the `(M, 2)` mixing matrix A (with a small ridge term) and
+    sends each output to the mixture with its larger coefficient.
+
+    Args:
+        est (torch.Tensor): Model outputs, shape `(batch, M, time)`.
+        mixtures (torch.Tensor): Reference mixtures, shape `(batch, 2, time)`.
+        only_first (Sequence[int], optional): Outputs always assigned to mixture 0.
+            (Default: ``()``)
+
+    Returns:
+        torch.Tensor: Assignment, bool, shape `(batch, M)`; True means mixture 0.
+    """
     s, y = est.double(), mixtures.double()
     gram = s @ s.transpose(1, 2)
     ridge = 1e-6 * gram.diagonal(dim1=1, dim2=2).mean(-1).clamp_min(EPS)

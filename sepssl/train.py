@@ -1,16 +1,14 @@
-"""One LightningModule for every task, and the Trainer around it.
+"""`sepssl train`: one LightningModule for every task.
 
-Lightning gives the loop, checkpoints, resume, progress bar, mixed precision and DDP; sepssl adds
-on-device mixing (`task.make_batch` inside the step, on the model's device), validation on paired
-files by SI-SDR, and the export of the best checkpoint as a weights-only model file.
+sepssl adds to Lightning (set up by `sepssl.trainer`): on-device mixing (`task.make_batch`
+inside the step, on the model's device), the task's helper networks as submodules (so they
+move, checkpoint and resume with the model), validation on paired files by SI-SDR through the
+task's inference rule, and the export of the best checkpoint as a weights-only model file.
 """
 from __future__ import annotations
 
 import json
-import math
 import os
-import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -20,22 +18,33 @@ from torch.utils.data import DataLoader
 
 from . import losses
 from .config import Config
-from .data.datasets import PairedFiles, SpeechNoiseClips
+from .data.datasets import PairedFiles, RawClips
 from .errors import ConfigError
+from .files import write_text
 from .models.enhancer import Enhancer
-from .tasks import build_task
+from .tasks import Task, build_task
+from .trainer import copy_matching_weights, fit, lr_factor, scheduled
+
+# where each kind of raw data a task may need comes from in the `data:` section
+DATA_KEYS = {"speech": "train_speech", "noise": "train_noise"}
 
 
 class TaskModule(L.LightningModule):
-    def __init__(self, config: dict[str, Any]):
+    """A task, the enhancer it trains and the task's helper networks.
+
+    Args:
+        config: a validated `Config`.
+        task: the task it names, if already built.
+    """
+
+    def __init__(self, config: Config, task: Task | None = None):
         super().__init__()
-        self.save_hyperparameters({"config": config})
+        self.save_hyperparameters({"config": config.dump()})
         self.config = config
-        task_cfg = dict(config["task"])
-        self.task = build_task(task_cfg.pop("name"), **task_cfg)
-        self.enhancer = Enhancer(config["model"], sample_rate=config["sample_rate"],
-                                 **self.task.export())
-        self.task_state = self.task.auxiliary(self.enhancer.net)  # e.g. RemixIT's teacher
+        self.task: Task = task if task is not None else build_task(config.task)
+        self.enhancer = Enhancer(config.model.model_dump(), rule=self.task.inference_rule(),
+                                 sample_rate=config.sample_rate)
+        self.helpers = self.task.helpers(self.enhancer.net)   # e.g. RemixIT's teacher
 
     def training_step(self, raw: dict[str, torch.Tensor], _):
         batch = self.task.make_batch(raw)
@@ -60,42 +69,37 @@ class TaskModule(L.LightningModule):
         self.task.after_step(self.enhancer.net)
 
     def configure_optimizers(self):
-        opt = self.config["optim"]
-        adam = torch.optim.Adam(self.enhancer.parameters(), lr=opt["lr"],
-                                weight_decay=opt["weight_decay"])
-        factor = lr_factor(opt.get("schedule", "constant"), opt.get("warmup_steps", 0),
-                           self.config["trainer"]["max_steps"])
-        sched = torch.optim.lr_scheduler.LambdaLR(adam, factor)
-        return {"optimizer": adam, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        o, t = self.config.optim, self.config.trainer
+        adam = torch.optim.Adam(self.enhancer.parameters(), lr=o.lr, weight_decay=o.weight_decay)
+        return scheduled(adam, lr_factor(o.schedule, o.warmup_steps, t.max_steps))
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         meta = self.enhancer.to_dict()
         meta.pop("state_dict")
         checkpoint["sepssl_model"] = meta
 
-
-def lr_factor(schedule: str, warmup_steps: int, max_steps: int):
-    """The learning-rate multiplier at each step: a linear warm-up, then constant or a cosine
-    decay that reaches 0 at `max_steps` (a fine-tuning stage settles instead of wandering)."""
-    if schedule not in ("constant", "cosine"):
-        raise ConfigError(f"optim.schedule: {schedule!r} is not one of constant, cosine")
-
-    def factor(step: int) -> float:
-        if step < warmup_steps:
-            return (step + 1) / warmup_steps
-        if schedule == "constant":
-            return 1.0
-        done = min(1.0, (step - warmup_steps) / max(1, max_steps - warmup_steps))
-        return 0.5 * (1.0 + math.cos(math.pi * done))
-    return factor
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.task.before_restore(self.enhancer.net, checkpoint["state_dict"], "helpers.")
 
 
-def make_loaders(cfg: Config) -> tuple[DataLoader, DataLoader | None]:
+def make_loaders(cfg: Config, task: Task) -> tuple[DataLoader, DataLoader | None]:
+    """The training loader (raw clips of exactly the data `task.needs`) and the validation
+    loader (whole paired files, or None without `data.valid`).
+
+    Raises:
+        ConfigError: a source the task needs is not given, naming its key.
+    """
     d = cfg.data
-    if not d.train_speech or not d.train_noise:
-        raise ConfigError("data.train_speech and data.train_noise: both are needed for training")
-    train = SpeechNoiseClips(d.train_speech, d.train_noise, cfg.sample_rate, d.segment_seconds,
-                             d.items_per_epoch)
+    for need in task.needs:
+        if not getattr(d, DATA_KEYS[need]):
+            hint = (" (noise-only clips; with noisy recordings alone, train task remixit from "
+                    "a trained teacher)" if need == "noise" else "")
+            raise ConfigError(f"data.{DATA_KEYS[need]}: task {task.name} needs it{hint}")
+    train = RawClips({need: getattr(d, DATA_KEYS[need]) for need in task.needs}, cfg.sample_rate,
+                     d.segment_seconds, d.items_per_epoch)
+    if len(train) < d.batch_size:
+        raise ConfigError(f"data.batch_size: {d.batch_size} is more than the {len(train)} items "
+                          "per epoch; lower it or set data.items_per_epoch")
     kw = dict(num_workers=d.num_workers, persistent_workers=d.num_workers > 0)
     train_loader = DataLoader(train, batch_size=d.batch_size, shuffle=True, drop_last=True, **kw)
     valid_loader = None
@@ -106,47 +110,34 @@ def make_loaders(cfg: Config) -> tuple[DataLoader, DataLoader | None]:
 
 
 def train(cfg: Config) -> Path:
-    """Train as the config says; returns the exported model file (out_dir/model.pt)."""
-    warnings.filterwarnings("ignore", ".*does not have many workers.*")
-    warnings.filterwarnings("ignore", ".*pkg_resources is deprecated.*")
-    warnings.filterwarnings("ignore", ".*module\\(s\\) in eval mode.*")  # frozen teachers/predictors
+    """Train as the config says.
+
+    Args:
+        cfg: a validated `Config` (`sepssl.config.load_config`).
+    Returns:
+        The exported model file, `out_dir/model.pt`.
+    """
     t = cfg.trainer
-    lr_factor(cfg.optim.schedule, cfg.optim.warmup_steps, t.max_steps)  # a bad name fails now
     out = Path(t.out_dir)
     L.seed_everything(t.seed, workers=True, verbose=False)
-    train_loader, valid_loader = make_loaders(cfg)
-    module = TaskModule(cfg.to_dict())
+    task = build_task(cfg.task)
+    train_loader, valid_loader = make_loaders(cfg, task)
+    module = TaskModule(cfg, task)
     if t.init_from:
         init_from(module.enhancer.net, t.init_from)
-    monitor = "val/si_sdr" if valid_loader is not None else "train/loss"
-    ckpt = L.pytorch.callbacks.ModelCheckpoint(
-        dirpath=out / "checkpoints", filename="best", monitor=monitor,
-        mode="max" if valid_loader is not None else "min", save_last=True,
-        every_n_train_steps=None if valid_loader is not None else t.val_every_steps)
-    gpu = t.accelerator == "gpu" or (t.accelerator == "auto" and torch.cuda.is_available())
-    precision = ("16-mixed" if gpu else "32-true") if t.precision == "auto" else t.precision
-    trainer = L.Trainer(
-        default_root_dir=out, max_steps=t.max_steps,
-        max_time={"minutes": t.max_minutes} if t.max_minutes else None,
-        max_epochs=-1, accelerator=t.accelerator, devices=t.devices, num_nodes=t.num_nodes,
-        strategy=t.strategy, precision=precision, gradient_clip_val=cfg.optim.grad_clip,
-        val_check_interval=t.val_every_steps if valid_loader is not None else None,
-        check_val_every_n_epoch=None, log_every_n_steps=t.log_every_steps,
-        callbacks=[ckpt, L.pytorch.callbacks.LearningRateMonitor("step")], enable_progress_bar=t.progress,
-        logger=L.pytorch.loggers.CSVLogger(out, name="logs"),
-        num_sanity_val_steps=0, enable_model_summary=False)
-    last = out / "checkpoints" / "last.ckpt"
-    resume = str(last) if t.resume and last.is_file() else None
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.yaml").write_text(_yaml(cfg.to_dict()))
-    started = time.time()
-    trainer.fit(module, train_loader, valid_loader, ckpt_path=resume, weights_only=True)
-    trainer.save_checkpoint(last, weights_only=False)  # full state: a later run resumes here
-    model_path = out / "model.pt"
-    if trainer.is_global_zero:
-        earlier = _earlier_seconds(out / "model_card.json") if resume else 0.0
-        _export(module, ckpt, trainer, model_path, cfg, time.time() - started, earlier)
-    return model_path
+    validating = valid_loader is not None
+    checkpoint = L.pytorch.callbacks.ModelCheckpoint(
+        dirpath=out / "checkpoints", filename="best",
+        monitor="val/si_sdr" if validating else "train/loss",
+        mode="max" if validating else "min", save_last=True,
+        every_n_train_steps=None if validating else t.val_every_steps)
+
+    def export(module: TaskModule, trainer: L.Trainer, card: dict[str, Any]) -> None:
+        export_model(module, checkpoint, cfg, card, out / "model.pt")
+
+    fit(module, t, cfg.dump(), train_loader, valid_loader, checkpoint=checkpoint,
+        export=export, card_name="model_card.json", grad_clip=cfg.optim.grad_clip)
+    return out / "model.pt"
 
 
 def init_from(net: torch.nn.Module, path: str) -> list[str]:
@@ -157,51 +148,20 @@ def init_from(net: torch.nn.Module, path: str) -> list[str]:
     return copy_matching_weights(net, load_model(path).net.state_dict(), path)
 
 
-def copy_matching_weights(target: torch.nn.Module, source: dict[str, torch.Tensor],
-                          origin: str) -> list[str]:
-    """Load the tensors of `source` whose name and shape match `target`'s; the rest stay fresh
-    (listed and returned). A source that shares nothing is a ConfigError naming `origin`."""
-    own = target.state_dict()
-    fresh = [k for k, v in own.items() if k not in source or source[k].shape != v.shape]
-    if len(fresh) == len(own):
-        raise ConfigError(f"trainer.init_from: {origin} shares no weights with this model")
-    target.load_state_dict({**own, **{k: source[k] for k in own if k not in fresh}})
-    if fresh:
-        print(f"init_from {origin}: kept fresh (not in it, or another shape): "
-              f"{', '.join(fresh[:6])}{' …' if len(fresh) > 6 else ''}")
-    return fresh
-
-
-def _export(module: TaskModule, ckpt, trainer, path: Path, cfg: Config, seconds: float,
-            earlier: float = 0.0) -> None:
-    """Save the best checkpoint's weights (or the last ones) as a weights-only model file."""
-    best = ckpt.best_model_path
+def export_model(module: TaskModule, checkpoint, cfg: Config, card: dict[str, Any],
+                 path: Path) -> None:
+    """Save the best checkpoint's weights (or, if none was kept, the last ones, and say so in
+    the card) as a weights-only model file with its card beside it."""
+    best = checkpoint.best_model_path
     if best and os.path.isfile(best):
         state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
         module.load_state_dict(state)
-    score = ckpt.best_model_score
+        selected_by = checkpoint.monitor
+    else:
+        selected_by = "last step (no checkpoint was selected)"
+    score = checkpoint.best_model_score
     module.enhancer.card = {
-        "trained_with": cfg.task["name"], "config": cfg.to_dict(),
-        "steps": int(trainer.global_step), "train_seconds_this_run": round(seconds, 1),
-        "train_seconds_total": round(seconds + earlier, 1),
-        "selected_by": ckpt.monitor, "best_score": None if score is None else float(score),
-        "hardware": torch.cuda.get_device_name() if torch.cuda.is_available() else
-        f"cpu ({torch.get_num_threads()} threads)", "torch": str(torch.__version__),
-    }
+        "trained_with": cfg.task.name, "config": cfg.dump(), **card,
+        "selected_by": selected_by, "best_score": None if score is None else float(score)}
     module.enhancer.cpu().save(path)
-    (path.parent / "model_card.json").write_text(json.dumps(module.enhancer.card, indent=2))
-
-
-def _earlier_seconds(card: Path) -> float:
-    """Training seconds of the runs before this one in the same out_dir (resumed runs add up)."""
-    try:
-        data = json.loads(card.read_text())
-    except (OSError, ValueError):
-        return 0.0
-    return float(data.get("train_seconds_total", data.get("train_seconds_this_run", 0.0)))
-
-
-def _yaml(data: dict[str, Any]) -> str:
-    import yaml
-
-    return yaml.safe_dump(data, sort_keys=False)
+    write_text(path.parent / "model_card.json", json.dumps(module.enhancer.card, indent=2))

@@ -87,7 +87,7 @@ def fit(task, batch, steps: int = 30, lr: float = 0.01, seed: int = 0) -> list[f
     from sepssl.models import Enhancer
 
     torch.manual_seed(seed)
-    model = Enhancer({"name": "masker", "hidden": 16, "layers": 1}, **task.export())
+    model = Enhancer({"name": "masker", "hidden": 16, "layers": 1}, rule=task.inference_rule())
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     history = []
     for _ in range(steps):

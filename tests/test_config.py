@@ -14,7 +14,7 @@ def test_defaults_and_overrides(tmp_path):
     cfg = load_config(write(tmp_path, "task: {name: supervised}\ntrainer: {max_steps: 5}\n"),
                       ["trainer.max_steps=7", "optim.lr=0.01", "data.valid=null", "model.hidden=64"])
     assert cfg.trainer.max_steps == 7 and cfg.optim.lr == 0.01 and cfg.data.valid is None
-    assert cfg.task["name"] == "supervised" and cfg.model == {"name": "masker", "hidden": 64}
+    assert cfg.task.name == "supervised" and cfg.model.name == "masker" and cfg.model.hidden == 64
 
 
 @pytest.mark.parametrize("text, key", [
@@ -58,7 +58,5 @@ def test_shipped_recipes_are_valid(recipe):
     from sepssl.tasks import build_task
 
     cfg = load_config(Path(__file__).parent.parent / "recipes" / recipe / "conf.yaml")
-    task_cfg = dict(cfg.task)
-    task = build_task(task_cfg.pop("name"), **task_cfg)
-    model_cfg = dict(cfg.model)
-    build_model(model_cfg.pop("name"), task.n_outputs, cfg.sample_rate, **model_cfg)
+    task = build_task(cfg.task)
+    build_model(cfg.model, task.n_outputs, cfg.sample_rate)

@@ -116,7 +116,7 @@ def test_loss_lower_for_the_targets_finite_gradients_and_weighted_terms():
     assert task.terms(collapsed, batch)["negative"] > 10
     with pytest.raises(ValueError, match="3·B rows"):
         task.loss(est[:5], batch)
-    assert task.infer(batch.targets).shape == batch.inputs.shape
+    assert task.infer(batch.targets, batch.inputs).shape == batch.inputs.shape
 
 
 def test_loss_decreases_on_a_tiny_problem():
@@ -134,7 +134,7 @@ def test_recipe_trains_a_few_steps(toy_set, tmp_path):
         f"data.valid={toy_set}/valid", "data.segment_seconds=0.5", "data.batch_size=2",
         "data.num_workers=0", f"trainer.out_dir={tmp_path / 'run'}", "trainer.max_steps=3",
         "trainer.val_every_steps=3", "trainer.progress=false", "trainer.max_minutes=null"])
-    assert cfg.task["name"] == "contrastive_mixtures" and cfg.data.batch_size == 2
+    assert cfg.task.name == "contrastive_mixtures" and cfg.data.batch_size == 2
     model = load_model(train(cfg))
     assert model.card["trained_with"] == "contrastive_mixtures" and model.card["steps"] == 3
     out = model.enhance(0.1 * torch.randn(1, 4000))

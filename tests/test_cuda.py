@@ -44,7 +44,7 @@ def test_every_task_builds_its_batch_and_loss_on_the_gpu(name):
 
     options = {"remixit": {"teacher": str(PRETRAINED / "default.pt")}}.get(name, {})
     task = build_task(name, **options)
-    aux = task.auxiliary(load_model("default").net)
+    aux = task.helpers(load_model("default").net)
     if aux is not None:
         aux.cuda()
     raw = {"speech": 0.1 * torch.randn(4, 16000, device="cuda"),

@@ -1,4 +1,4 @@
-"""Training crops (`Clips`, `RawClips`, `SpeechNoiseClips`): lengths, padding rules, which files
+"""Training crops (`Clips`, `RawClips`): lengths, padding rules, which files
 items take, and crops from files at another rate read only the span they need."""
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import torch
 
 from sepssl import audio
 from sepssl.data import datasets
-from sepssl.data.datasets import Clips, RawClips, SpeechNoiseClips
+from sepssl.data.datasets import Clips, RawClips
 from sepssl.errors import DataError
 
 from conftest import RATE, noise, voiced
@@ -61,10 +61,6 @@ def test_crop_from_another_rate_reads_only_its_span_and_matches_the_whole_file(
         assert max(spans) < x.shape[-1] / 2
 
 
-def test_clips_keeps_its_old_private_name():
-    assert datasets._Clips is Clips
-
-
 def test_raw_clips_first_source_counts_the_epoch_others_are_random(tmp_path):
     speech = constant_files(tmp_path / "speech", [0.1, 0.2, 0.3], seconds=0.25)  # shorter than a crop
     noise_dir = constant_files(tmp_path / "noise", [-0.5, -0.6], seconds=0.1)
@@ -110,18 +106,20 @@ def test_speech_only_raw_clips_are_the_pretraining_items(tmp_path):
     assert torch.allclose(item["speech"][:RATE // 4], torch.full((RATE // 4,), 0.2))
 
 
-def test_speech_noise_clips_is_raw_clips_with_the_same_draws_as_before(toy_set):
+def test_speech_noise_clips_have_the_same_draws_as_before(toy_set):
     train = toy_set / "train"
-    data = SpeechNoiseClips(train / "noisy", train / "noise", RATE, 0.5, items_per_epoch=10)
-    assert isinstance(data, RawClips) and len(data) == 10
-    assert data.speech.files == datasets.list_audio(train / "noisy")
-    assert data.noise.files == datasets.list_audio(train / "noise")
+    data = RawClips({"speech": train / "noisy", "noise": train / "noise"}, RATE, 0.5,
+                    items_per_epoch=10)
+    assert len(data) == 10
+    speech_clips, noise_clips = data.clips["speech"], data.clips["noise"]
+    assert speech_clips.files == datasets.list_audio(train / "noisy")
+    assert noise_clips.files == datasets.list_audio(train / "noise")
     for i in (0, 3, 9):
         torch.manual_seed(i)
         item = data[i]
         torch.manual_seed(i)  # the old order: the noise file, then the speech crop, the noise crop
-        j = int(torch.randint(0, len(data.noise.files), (1,)))
-        speech = data.speech.crop(i % len(data.speech.files), tile=False)
+        j = int(torch.randint(0, len(noise_clips.files), (1,)))
+        speech = speech_clips.crop(i % len(speech_clips.files), tile=False)
         assert list(item) == ["speech", "noise"]
         assert torch.equal(item["speech"], speech)
-        assert torch.equal(item["noise"], data.noise.crop(j, tile=True))
+        assert torch.equal(item["noise"], noise_clips.crop(j, tile=True))

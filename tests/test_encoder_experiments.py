@@ -54,7 +54,7 @@ def test_recipe_trains_on_a_pretrained_encoder(small_corpus, subset, toy_set, tm
         f"data.valid={small_corpus}/valid", "data.valid_files=2", "data.segment_seconds=0.5",
         "data.batch_size=2", "data.num_workers=0", f"trainer.out_dir={tmp_path / 'run'}",
         "trainer.max_steps=2", "trainer.val_every_steps=2", "trainer.progress=false"])
-    assert cfg.task["name"] == "supervised"
+    assert cfg.task.name == "supervised"
     model = load_model(train(cfg))
     assert model.net.encoder_spec["frozen"] is False
 

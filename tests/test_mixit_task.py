@@ -57,9 +57,9 @@ def test_options_are_checked_and_exported():
         build_task("mixit", mode="both")
     with pytest.raises(ConfigError, match="speech_outputs"):
         build_task("mixit", outputs=2, speech_outputs=2)
-    exported = build_task("mixit", outputs=8, speech_outputs=2).export()
-    assert exported["n_outputs"] == 8 and exported["speech_outputs"] == [0, 1]
-    assert exported["mixture_consistency"] is True
+    rule = build_task("mixit", outputs=8, speech_outputs=2).inference_rule()
+    assert rule.n_outputs == 8 and rule.speech_outputs == [0, 1]
+    assert rule.mixture_consistency is True
 
 
 def test_sparsity_is_lowest_with_one_active_output():

@@ -100,7 +100,7 @@ def test_enhancer_trains_on_a_pretrained_encoder(toy_set, tmp_path):
     assert cli.main(["pretrain", "-q", str(write_cfg(tmp_path, toy_set, "cpc", steps=2))]) == 0
     enc_path = tmp_path / "cpc" / "encoder.pt"
     recipe = load_config(RECIPES / "cpc" / "enhance_conf.yaml")
-    assert recipe.model["encoder"]["checkpoint"] == "runs/cpc/encoder.pt"
+    assert recipe.model.encoder.checkpoint == "runs/cpc/encoder.pt"
     cfg = load_config(None, [
         "model.hidden=16", "model.layers=1", f"model.encoder.checkpoint={enc_path}",
         "model.encoder.layers=last", f"data.train_speech={toy_set}/train/noisy",

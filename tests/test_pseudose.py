@@ -185,7 +185,7 @@ def test_predictor_training_needs_a_step(toy_set, tmp_path):
 def test_purification_fills_frame_weights_from_a_frozen_predictor(predictor_file):
     task = build_task("pseudose", purification=True, snr_predictor=str(predictor_file))
     net = Enhancer({"name": "masker", "hidden": 4, "layers": 1}).net
-    aux = task.auxiliary(net)
+    aux = task.helpers(net)["snr_predictor"]
     assert isinstance(aux, sp.SNRPredictor) and not aux.training
     assert not any(p.requires_grad for p in aux.parameters())
     aux.train()                                  # as Lightning does to every submodule
@@ -211,12 +211,12 @@ def test_purification_fills_frame_weights_from_a_frozen_predictor(predictor_file
 def test_purification_errors(predictor_file, tmp_path):
     task = build_task("pseudose", purification=True, snr_predictor=str(tmp_path / "gone.pt"))
     with pytest.raises(ModelError, match="gone.pt"):
-        task.auxiliary(None)
+        task.helpers(None)
     task = build_task("pseudose", purification=True, snr_predictor=str(predictor_file))
     net = Enhancer({"name": "masker", "hidden": 4, "layers": 1}, sample_rate=8000).net
     with pytest.raises(ConfigError, match="16000 Hz but the model runs at 8000 Hz"):
-        task.auxiliary(net)
-    assert build_task("pseudose").auxiliary(net) is None
+        task.helpers(net)
+    assert len(build_task("pseudose").helpers(net)) == 0
 
 
 def test_training_script_calls_the_library(toy_set, tmp_path, capsys):
@@ -267,16 +267,16 @@ def test_recipe_trains_a_few_steps(toy_set, tmp_path):
 def test_purified_recipe_trains_a_few_steps(toy_set, tmp_path, predictor_file):
     cfg = recipe_config(RECIPES / "conf_purified.yaml", toy_set, tmp_path / "purified",
                         [f"task.snr_predictor={predictor_file}"])
-    assert cfg.task["purification"] is True
+    assert cfg.task.purification is True
     path = train(cfg)
     model = load_model(path)
     assert model.card["steps"] == 3 and model.card["config"]["task"]["purification"] is True
     assert torch.isfinite(model.enhance(0.1 * torch.randn(1, 4000))).all()
     # the frozen predictor travels in the checkpoints (so a run resumes), not in model.pt
     ckpt = torch.load(tmp_path / "purified" / "checkpoints" / "last.ckpt", weights_only=True)
-    assert any(k.startswith("task_state.") for k in ckpt["state_dict"])
+    assert any(k.startswith("helpers.snr_predictor.") for k in ckpt["state_dict"])
     exported = torch.load(path, weights_only=True)["state_dict"]
-    assert not any(k.startswith(("task_state", "out.")) for k in exported)
+    assert not any(k.startswith(("helpers", "out.")) for k in exported)
     cfg.trainer.max_steps = 4
     assert load_model(train(cfg)).card["steps"] == 4
 
@@ -285,7 +285,7 @@ def test_purification_under_cpu_autocast(predictor_file):
     """bf16 autocast on the CPU: the AMP code path GPUs take with 16-mixed."""
     task = build_task("pseudose", purification=True, snr_predictor=str(predictor_file))
     net = Enhancer({"name": "masker", "hidden": 4, "layers": 1}).net
-    task.auxiliary(net)
+    task.helpers(net)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         batch = task.make_batch(raw_batch())
         loss = task.loss(net(batch.inputs), batch)
@@ -298,7 +298,7 @@ def test_purification_under_cpu_autocast(predictor_file):
 def test_purification_on_cuda(predictor_file):
     task = build_task("pseudose", purification=True, snr_predictor=str(predictor_file))
     net = Enhancer({"name": "masker", "hidden": 4, "layers": 1}).net.cuda()
-    task.auxiliary(net).cuda()                   # the trainer moves the returned module
+    task.helpers(net).cuda()                   # the trainer moves the returned module
     raw = {k: v.cuda() for k, v in raw_batch().items()}
     with torch.autocast("cuda", dtype=torch.float16):
         batch = task.make_batch(raw, torch.Generator("cuda").manual_seed(0))

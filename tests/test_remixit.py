@@ -4,7 +4,7 @@ import torch
 
 from sepssl import load_model
 from sepssl.errors import ConfigError
-from sepssl.models import Enhancer
+from sepssl.models import Enhancer, InferenceRule
 from sepssl.tasks import build_task
 from sepssl.train import train
 
@@ -31,7 +31,7 @@ def raw(b=5, t=4000):
 
 def test_batch_is_teacher_speech_plus_permuted_teacher_noise(teacher_file):
     task = build_task("remixit", teacher=str(teacher_file), gain_db=[0.0, 0.0])
-    task.auxiliary(student())
+    task.helpers(student())
     r = raw()
     torch.manual_seed(3)
     batch = task.make_batch(r)
@@ -51,7 +51,7 @@ def test_batch_is_teacher_speech_plus_permuted_teacher_noise(teacher_file):
 
 def test_loss_is_half_speech_half_noise_and_clamped(teacher_file):
     task = build_task("remixit", teacher=str(teacher_file))
-    task.auxiliary(student())
+    task.helpers(student())
     batch = task.make_batch(raw())
     assert torch.isclose(task.loss(batch.targets[:, :1], batch), torch.tensor(-30.0))
     est = torch.zeros_like(batch.targets[:, :1]).requires_grad_(True)
@@ -63,7 +63,7 @@ def test_loss_is_half_speech_half_noise_and_clamped(teacher_file):
 def test_ema_moves_the_teacher_toward_the_student(teacher_file):
     task = build_task("remixit", teacher=str(teacher_file), momentum=0.9)
     net = student()
-    task.auxiliary(net)
+    task.helpers(net)
     before = {k: v.clone() for k, v in task.teacher.enhancer.net.state_dict().items()}
     task.after_step(net)
     for k, v in task.teacher.enhancer.net.state_dict().items():
@@ -72,13 +72,13 @@ def test_ema_moves_the_teacher_toward_the_student(teacher_file):
 
 
 def test_replace_copies_the_student_every_k_steps(tmp_path):
-    mixit_teacher = Enhancer(TINY, n_outputs=4, speech_outputs=[0], mixture_consistency=True)
+    mixit_teacher = Enhancer(TINY, rule=InferenceRule(4, [0], mixture_consistency=True))
     path = mixit_teacher.save(tmp_path / "mixit.pt")
     with pytest.raises(ConfigError, match="EMA"):
-        build_task("remixit", teacher=str(path)).auxiliary(student())
+        build_task("remixit", teacher=str(path)).helpers(student())
     task = build_task("remixit", teacher=str(path), teacher_update="replace", replace_every=2)
     net = student()
-    task.auxiliary(net)
+    task.helpers(net)
     task.make_batch(raw())  # a 4-output MixIT teacher works: its speech outputs are summed
     task.after_step(net)
     assert task.teacher.enhancer.n_outputs == 4
@@ -89,7 +89,7 @@ def test_replace_copies_the_student_every_k_steps(tmp_path):
 
 def test_remixit_needs_a_teacher():
     with pytest.raises(ConfigError, match="task.teacher"):
-        build_task("remixit").auxiliary(student())
+        build_task("remixit").helpers(student())
     with pytest.raises(ConfigError, match="teacher_update"):
         build_task("remixit", teacher_update="swap")
 
@@ -101,5 +101,5 @@ def test_remixit_recipe_smoke(toy_set, tmp_path):
     model = load_model(train(cfg))
     assert model.card["trained_with"] == "remixit"
     ckpt = torch.load(tmp_path / "rx" / "checkpoints" / "last.ckpt", weights_only=True)
-    assert int(ckpt["state_dict"]["task_state.steps"]) == 4
+    assert int(ckpt["state_dict"]["helpers.teacher.steps"]) == 4
     assert model.enhance(torch.randn(1, 8000) * 0.1).shape == (1, 8000)

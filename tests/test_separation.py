@@ -6,7 +6,7 @@ from asteroid.losses import PITLossWrapper, pairwise_neg_sisdr
 from sepssl import audio, load_model, losses
 from sepssl.data.two_talker import build_two_talker
 from sepssl.errors import ConfigError
-from sepssl.models import Enhancer
+from sepssl.models import Enhancer, InferenceRule
 from sepssl.tasks import build_task
 from sepssl.train import init_from, train
 
@@ -50,7 +50,7 @@ def test_init_from_keeps_every_weight_but_the_output_layer(tmp_path):
     torch.manual_seed(0)
     spec = {"name": "masker", "hidden": 16, "layers": 1}
     path = Enhancer(spec).save(tmp_path / "enhancer.pt")
-    separator = Enhancer(spec, n_outputs=2).net
+    separator = Enhancer(spec, rule=InferenceRule(2, [0, 1])).net
     fresh = init_from(separator, str(path))
     assert fresh == ["mask.weight", "mask.bias"]
     source = load_model(path).net.state_dict()

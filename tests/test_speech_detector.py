@@ -43,7 +43,7 @@ def test_enhancer_adds_other_outputs_weighted_by_speech_probability(detector_fil
     det = sd.load_speech_detector(detector_file)
     task = build_task("mixit", outputs=3, speech_detector=str(detector_file))
     torch.manual_seed(0)
-    enh = Enhancer({"name": "masker", "hidden": 8, "layers": 1}, **task.export()).eval()
+    enh = Enhancer({"name": "masker", "hidden": 8, "layers": 1}, rule=task.inference_rule()).eval()
     x = torch.from_numpy(voiced(1.0, seed=5) + noise(1.0, seed=6))[None]
     with torch.no_grad():
         est = enh.separate(x)
@@ -56,21 +56,21 @@ def test_enhancer_adds_other_outputs_weighted_by_speech_probability(detector_fil
 
 def test_model_files_and_checkpoint_meta_keep_the_detector(detector_file, tmp_path):
     task = build_task("mixit", speech_detector=str(detector_file))
-    enh = Enhancer({"name": "masker", "hidden": 8, "layers": 1}, **task.export()).eval()
+    enh = Enhancer({"name": "masker", "hidden": 8, "layers": 1}, rule=task.inference_rule()).eval()
     enh.save(tmp_path / "m.pt")
     back = load_model(tmp_path / "m.pt")
     assert back.detector is not None and not any(p.requires_grad for p in back.detector.parameters())
     x = torch.randn(1, 8000)
     with torch.no_grad():
         assert torch.allclose(back(x), enh(x), atol=1e-6)
-    assert build_task("mixit").export().get("speech_detector") is None
+    assert build_task("mixit").inference_rule().detector is None
 
 
 def test_detector_errors_are_clear(detector_file, tmp_path):
     with pytest.raises(ConfigError, match="speech_detector"):
         build_task("mixit", mode="separate", speech_detector=str(detector_file))
     with pytest.raises(ModelError, match="nope.pt: speech detector file not found"):
-        build_task("mixit", speech_detector=str(tmp_path / "nope.pt")).export()
+        build_task("mixit", speech_detector=str(tmp_path / "nope.pt")).inference_rule()
     other = tmp_path / "enhancer.pt"
     Enhancer({"name": "masker", "hidden": 4, "layers": 1}).save(other)
     with pytest.raises(ModelError, match="enhancer.pt: not a file of the speech detector kind"):

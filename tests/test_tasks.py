@@ -45,7 +45,7 @@ def test_loss_is_lower_for_the_target_and_has_gradients(name):
 
     options = {"remixit": {"teacher": str(PRETRAINED / "default.pt")}}.get(name, {})
     task = build_task(name, **options)
-    task.auxiliary(default_net())  # what the trainer does first (RemixIT loads its teacher)
+    task.helpers(default_net())  # what the trainer does first (RemixIT loads its teacher)
     batch = task.make_batch(raw_batch())
     m = task.n_outputs
     # the targets on the first outputs, silence on the rest: what a perfect model emits
@@ -55,7 +55,7 @@ def test_loss_is_lower_for_the_target_and_has_gradients(name):
     worse.backward()
     assert task.loss(perfect, batch) < worse
     assert est.grad is not None and torch.isfinite(est.grad).all()
-    assert task.infer(perfect).shape == batch.inputs.shape
+    assert task.infer(perfect, batch.inputs).shape == batch.inputs.shape
 
 
 def test_make_batch_runs_on_the_device_of_the_batch():
@@ -75,7 +75,7 @@ def test_noisier2noise_correction_is_exported_and_applied():
     from sepssl.models import Enhancer
 
     task = build_task("noisy_target", correction_alpha=1.0)
-    enh = Enhancer({"name": "masker", "hidden": 8, "layers": 1}, **task.export())
+    enh = Enhancer({"name": "masker", "hidden": 8, "layers": 1}, rule=task.inference_rule())
     x = torch.randn(1, 4000)
     raw = enh.net(x)[:, 0]
     assert torch.allclose(enh(x), 2 * raw - x, atol=1e-6)

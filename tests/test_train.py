@@ -90,7 +90,7 @@ def test_mixed_precision_path_runs(toy_set, tmp_path):
 
 
 def test_lr_schedule_warms_up_then_decays_to_zero_by_cosine():
-    from sepssl.train import lr_factor
+    from sepssl.trainer import lr_factor
 
     f = lr_factor("cosine", 10, 110)
     assert f(0) == pytest.approx(0.1) and f(9) == pytest.approx(1.0)
@@ -99,3 +99,51 @@ def test_lr_schedule_warms_up_then_decays_to_zero_by_cosine():
     assert [lr_factor("constant", 0, 100)(s) for s in (0, 50, 99)] == [1.0, 1.0, 1.0]
     with pytest.raises(ConfigError, match="optim.schedule"):
         lr_factor("linear", 0, 100)
+
+
+@pytest.fixture
+def helper_files(tmp_path):
+    """Untrained but real helper files: enough to train, checkpoint and resume with them."""
+    from sepssl.models import Enhancer, InferenceRule
+    from sepssl.models import snr_predictor as sp
+    from sepssl.models import speech_detector as sd
+
+    torch.manual_seed(0)
+    return {
+        "predictor": sp.save_snr_predictor(sp.SNRPredictor(hidden=8, layers=1), tmp_path / "p.pt"),
+        "detector": sd.save_speech_detector(sd.SpeechDetector(hidden=8), tmp_path / "d.pt"),
+        "same": Enhancer({"name": "masker", "hidden": 16, "layers": 1}).save(tmp_path / "t1.pt"),
+        "other": Enhancer({"name": "masker", "hidden": 8, "layers": 1},
+                          rule=InferenceRule(4, [0], True)).save(tmp_path / "t4.pt"),
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["pseudose_purified", "mixit_detector", "remixit_ema",
+                                  "remixit_replace_other_shape"])
+def test_resume_with_each_helper(toy_set, tmp_path, helper_files, case):
+    """Each task's helper network is part of the checkpoint and resumes with it: RemixIT's
+    teacher even after a replacement gave it the student's (other) shapes."""
+    task, extra, helper_key = {
+        "pseudose_purified": ("pseudose", ["task.purification=true",
+                                           f"task.snr_predictor={helper_files['predictor']}"],
+                              "helpers.snr_predictor.out.weight"),
+        "mixit_detector": ("mixit", [f"task.speech_detector={helper_files['detector']}"],
+                           "enhancer.rule.detector.out.weight"),
+        "remixit_ema": ("remixit", [f"task.teacher={helper_files['same']}"],
+                        "helpers.teacher.steps"),
+        "remixit_replace_other_shape": ("remixit", [f"task.teacher={helper_files['other']}",
+                                                    "task.teacher_update=replace",
+                                                    "task.replace_every=1"],
+                                        "helpers.teacher.enhancer.net.mask.weight"),
+    }[case]
+    out = tmp_path / case
+    train(toy_config(toy_set, out, task, steps=2, extra=extra))
+    model = load_model(train(toy_config(toy_set, out, task, steps=4, extra=extra)))
+    assert model.card["steps"] == 4
+    state = torch.load(out / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
+    assert helper_key in state
+    if case == "remixit_replace_other_shape":   # the teacher is the student's copy now
+        assert state[helper_key].shape == state["enhancer.net.mask.weight"].shape
+    if case == "remixit_ema":
+        assert int(state[helper_key]) == 4

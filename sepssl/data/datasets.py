@@ -116,7 +116,6 @@ class Clips:
 
 
 #: The old private name; `Clips` is the public one.
-_Clips = Clips
 
 
 class RawClips(Dataset):
@@ -162,33 +161,12 @@ class RawClips(Dataset):
         return self.items
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        # the other sources' files are drawn before any crop: SpeechNoiseClips' order
-        # (noise file, speech crop, noise crop), so a seed gives the same items as it did
+        # the other sources' files are drawn before any crop (noise file, speech crop, noise
+        # crop): the order of earlier versions, so a seed gives the same items as it did
         picks = {name: int(torch.randint(0, len(c.files), (1,)))
                  for name, c in self.clips.items() if name != self.first}
         picks[self.first] = i % len(self.clips[self.first].files)
         return {name: c.crop(picks[name], tile=self.tile[name]) for name, c in self.clips.items()}
-
-
-class SpeechNoiseClips(RawClips):
-    """`RawClips({"speech": speech, "noise": noise}, ...)`: item i is a crop of speech file
-    i mod N (zero-padded) and of a random noise file (tiled), mixed later on the device.
-
-    `speech` is noisy speech for the self-supervised tasks and clean speech for the oracle.
-    """
-
-    def __init__(self, speech, noise, sample_rate: int, segment_seconds: float,
-                 items_per_epoch: int | None = None):
-        super().__init__({"speech": speech, "noise": noise}, sample_rate, segment_seconds,
-                         items_per_epoch)
-
-    @property
-    def speech(self) -> Clips:
-        return self.clips["speech"]
-
-    @property
-    def noise(self) -> Clips:
-        return self.clips["noise"]
 
 
 class PairedFiles(Dataset):

@@ -1,9 +1,10 @@
 """Debian packages as data: `apt-get download` + `dpkg -x` into a cache, never installed.
 
-Why: the machine has no internet but does reach the Debian archive, and several packages carry
-real speech (asterisk prompts) and real recorded sounds (game data). Unpacking without
-installing needs no root and leaves the system untouched; the cache makes a second build
-offline and fast.
+Why: a Debian archive is often reachable where general internet access is not, and several
+packages carry real speech (asterisk prompts) and real recorded sounds (game data). Unpacking
+without installing needs no root and leaves the system untouched; the cache makes a second
+build offline and fast. Hand-written as a thin layer over the `apt-get download` and
+`dpkg-deb -x` commands, which do all the work; no Python package is needed for that.
 """
 from __future__ import annotations
 
@@ -25,22 +26,40 @@ RESERVED_PREFIXES = (
 
 @dataclass(frozen=True)
 class Package:
+    """A Debian package unpacked into the cache."""
     name: str
     version: str
     deb_bytes: int      # size of the downloaded .deb
     root: Path          # folder the .deb was unpacked into
 
     def describe(self) -> dict:
+        """Name, version and .deb size, for the corpus's records."""
         return {"name": self.name, "version": self.version, "deb_bytes": self.deb_bytes}
 
 
 def check_allowed(name: str) -> None:
+    """Refuse packages on the reserved list.
+
+    Args:
+        name (str): Debian package name.
+
+    Raises:
+        DataError: If `name` starts with one of `RESERVED_PREFIXES`.
+    """
     if any(name.startswith(p) for p in RESERVED_PREFIXES):
         raise DataError(f"{name}: is on the reserved list in DATA.md and must never be used")
 
 
 def cached_deb(name: str, cache_dir: Path) -> Path | None:
-    """The newest cached .deb of `name`, or None."""
+    """The newest cached .deb of a package.
+
+    Args:
+        name (str): Debian package name.
+        cache_dir (Path): The cache folder (the .debs are in its `debs/`).
+
+    Returns:
+        Path or None: The .deb with the last name in sort order, or None if none is cached.
+    """
     debs = sorted((cache_dir / "debs").glob(f"{name}_*.deb"))
     return debs[-1] if debs else None
 
@@ -48,7 +67,19 @@ def cached_deb(name: str, cache_dir: Path) -> Path | None:
 def fetch(name: str, cache_dir: str | os.PathLike, download: bool = True) -> Package | None:
     """The unpacked package `name`, downloading it first when needed and allowed.
 
-    Returns None when the package is neither cached nor downloadable with `download=False`.
+    Args:
+        name (str): Debian package name.
+        cache_dir (str or os.PathLike): Cache folder (`debs/` and `unpacked/` inside).
+        download (bool, optional): Run `apt-get download` when the .deb is not cached.
+            (Default: ``True``)
+
+    Returns:
+        Package or None: The unpacked package, or None when it is not cached and
+        `download=False`.
+
+    Raises:
+        DataError: If the package is reserved, cannot be downloaded, or cannot be unpacked
+            (e.g. dpkg-deb is missing).
     """
     check_allowed(name)
     cache_dir = Path(cache_dir).expanduser()

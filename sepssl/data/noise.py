@@ -1,9 +1,12 @@
 """Noise: real recorded sounds from Debian game/ambience packages, and synthetic noises.
 
-Why: the prototype found noise variety to be the main limit on real-world gains, so the pool
-mixes many real sources (ambience, sound effects, music) with synthetic kinds that cover what
-recordings miss (coloured, speech-shaped, babble, hum, fan, clicks/bursts). Short real clips
-are stitched to the needed length, with crossfades or with pauses (transient noise).
+Why: noise variety is what most limits how well an enhancer carries over to real recordings,
+so the pool mixes many real sources (ambience, sound effects, music) with synthetic kinds that
+cover what recordings miss (coloured, speech-shaped, babble, hum, fan, clicks/bursts). Short
+real clips are stitched to the needed length, with crossfades or with pauses (transient noise).
+
+The synthetic generators are a few lines of numpy each (FFT shaping), written here so that every
+draw is reproducible from one numpy Generator and the corpus needs no extra dependency.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ SYNTHETIC_KINDS = ("white", "pink", "brown", "speech_shaped", "babble", "hum", "
 
 @dataclass(frozen=True)
 class NoiseFile:
+    """An audio file inside an unpacked Debian package."""
     package: str
     version: str
     rel: str           # path inside the package
@@ -33,11 +37,20 @@ class NoiseFile:
 
     @property
     def name(self) -> str:
+        """`package:path`, the name recorded in the corpus."""
         return f"{self.package}:{self.rel}"
 
 
 def list_files(pkg: Package, min_seconds: float = 0.1) -> list[NoiseFile]:
-    """Readable audio files of a package, sorted by path."""
+    """Readable audio files of a package, sorted by path.
+
+    Args:
+        pkg (Package): An unpacked package.
+        min_seconds (float, optional): Shortest file kept, in seconds. (Default: ``0.1``)
+
+    Returns:
+        list[NoiseFile]: The files; unreadable ones are skipped.
+    """
     found = sorted({p for g in AUDIO_GLOBS for p in pkg.root.rglob(g) if p.is_file()})
     out = []
     for p in found:
@@ -52,7 +65,15 @@ def list_files(pkg: Package, min_seconds: float = 0.1) -> list[NoiseFile]:
 
 
 def load(nf: NoiseFile, cache_dir: Path) -> np.ndarray:
-    """A noise file as float32 mono 16 kHz, cached as .npy after the first decode."""
+    """A noise file as float32 mono 16 kHz, cached as .npy after the first decode.
+
+    Args:
+        nf (NoiseFile): The file.
+        cache_dir (Path): Cache folder (decoded files go to its `decoded/`).
+
+    Returns:
+        numpy.ndarray: Waveform, shape `(time,)` (memory-mapped when read from the cache).
+    """
     cache = (Path(cache_dir).expanduser() / "decoded" / f"{nf.package}_{nf.version}"
              / (nf.rel + ".npy"))
     if cache.exists():
@@ -66,7 +87,21 @@ def load(nf: NoiseFile, cache_dir: Path) -> np.ndarray:
 
 def real(files: list[NoiseFile], n: int, rng: np.random.Generator, cache_dir: Path
          ) -> tuple[np.ndarray, list[str]]:
-    """`n` samples of real noise from `files` (one package), stitched when the file is short."""
+    """Real noise from the files of one package, stitched when a file is short.
+
+    Each piece is normalised to unit RMS; in some draws pauses are left between pieces
+    (transient noise).
+
+    Args:
+        files (list[NoiseFile]): Files to draw from.
+        n (int): Length, in samples.
+        rng (numpy.random.Generator): Random generator.
+        cache_dir (Path): Decode cache (see `load`).
+
+    Returns:
+        (numpy.ndarray, list[str]): The float32 noise, shape `(n,)`, and the names of the files
+        used.
+    """
     parts: list[np.ndarray] = []
     names: list[str] = []
     total = 0
@@ -100,7 +135,15 @@ def real(files: list[NoiseFile], n: int, rng: np.random.Generator, cache_dir: Pa
 
 
 def crossfade_concat(parts: list[np.ndarray], fade: int) -> np.ndarray:
-    """Join pieces with raised-cosine crossfades of `fade` samples (shorter for short pieces)."""
+    """Join pieces with raised-cosine crossfades (shorter for short pieces).
+
+    Args:
+        parts (list[numpy.ndarray]): Pieces, each of shape `(time,)`.
+        fade (int): Crossfade length, in samples.
+
+    Returns:
+        numpy.ndarray: Float32 joined signal.
+    """
     out = parts[0].astype(np.float32)
     for p in parts[1:]:
         f = min(fade, len(out) // 2, len(p) // 2)
@@ -116,11 +159,21 @@ def crossfade_concat(parts: list[np.ndarray], fade: int) -> np.ndarray:
 # ----------------------------------------------------------------------------- synthetic
 
 def white(n: int, rng: np.random.Generator) -> np.ndarray:
+    """`n` samples of unit-variance white Gaussian noise, float32."""
     return rng.standard_normal(n).astype(np.float32)
 
 
 def coloured(n: int, rng: np.random.Generator, exponent: float) -> np.ndarray:
-    """Noise with power spectrum 1/f**exponent (1 = pink, 2 = brown), 20 Hz floor."""
+    """Coloured noise with power spectrum 1/f**exponent (1 = pink, 2 = brown), flat below 20 Hz.
+
+    Args:
+        n (int): Length, in samples.
+        rng (numpy.random.Generator): Random generator.
+        exponent (float): Spectral exponent.
+
+    Returns:
+        numpy.ndarray: Float32 noise at unit RMS, shape `(n,)`.
+    """
     spec = np.fft.rfft(rng.standard_normal(n))
     f = np.fft.rfftfreq(n, 1 / SAMPLE_RATE)
     spec *= np.maximum(f, 20.0) ** (-exponent / 2)
@@ -129,7 +182,15 @@ def coloured(n: int, rng: np.random.Generator, exponent: float) -> np.ndarray:
 
 def speech_shaped(n: int, rng: np.random.Generator) -> np.ndarray:
     """Noise with a long-term average speech spectrum: flat to ~500 Hz, then falling by
-    about 6-10 dB per octave, rolled off below 100 Hz (random shape within those bounds)."""
+    about 6-10 dB per octave, rolled off below 100 Hz (random shape within those bounds).
+
+    Args:
+        n (int): Length, in samples.
+        rng (numpy.random.Generator): Random generator.
+
+    Returns:
+        numpy.ndarray: Float32 noise at unit RMS, shape `(n,)`.
+    """
     spec = np.fft.rfft(rng.standard_normal(n))
     f = np.maximum(np.fft.rfftfreq(n, 1 / SAMPLE_RATE), 1.0)
     knee = rng.uniform(350, 700)
@@ -139,7 +200,16 @@ def speech_shaped(n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def hum(n: int, rng: np.random.Generator) -> np.ndarray:
-    """Mains hum: 50 or 60 Hz and its harmonics (odd ones stronger), slight noise."""
+    """Mains hum: 50 or 60 Hz and its harmonics (odd ones stronger), slight noise, sometimes
+    clipped into a buzz.
+
+    Args:
+        n (int): Length, in samples.
+        rng (numpy.random.Generator): Random generator.
+
+    Returns:
+        numpy.ndarray: Float32 noise at unit RMS, shape `(n,)`.
+    """
     f0 = (50.0 if rng.random() < 0.5 else 60.0) * rng.uniform(0.995, 1.005)
     t = np.arange(n) / SAMPLE_RATE
     y = np.zeros(n)
@@ -153,7 +223,15 @@ def hum(n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def fan(n: int, rng: np.random.Generator) -> np.ndarray:
-    """Fan/engine: low-passed noise with resonances, slow amplitude modulation, blade tone."""
+    """Fan/engine: low-passed noise with resonances, slow amplitude modulation, blade tone.
+
+    Args:
+        n (int): Length, in samples.
+        rng (numpy.random.Generator): Random generator.
+
+    Returns:
+        numpy.ndarray: Float32 noise at unit RMS, shape `(n,)`.
+    """
     spec = np.fft.rfft(rng.standard_normal(n))
     f = np.maximum(np.fft.rfftfreq(n, 1 / SAMPLE_RATE), 1.0)
     cut = rng.uniform(300, 3000)
@@ -171,7 +249,15 @@ def fan(n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def clicks(n: int, rng: np.random.Generator) -> np.ndarray:
-    """Clicks and bursts: Poisson events of decaying filtered noise over a faint background."""
+    """Clicks and bursts: Poisson events of decaying filtered noise over a faint background.
+
+    Args:
+        n (int): Length, in samples.
+        rng (numpy.random.Generator): Random generator.
+
+    Returns:
+        numpy.ndarray: Float32 noise at unit RMS, shape `(n,)`.
+    """
     y = 0.02 * coloured(n, rng, rng.uniform(0, 2))
     rate = rng.uniform(0.5, 8)                  # events per second
     count = max(1, rng.poisson(rate * n / SAMPLE_RATE))
@@ -190,8 +276,18 @@ def clicks(n: int, rng: np.random.Generator) -> np.ndarray:
 
 def babble(n: int, rng: np.random.Generator, bank: list[tuple[str, np.ndarray]]
            ) -> tuple[np.ndarray, list[str]]:
-    """3-6 talkers from `bank` ((talker, utterance) pairs), each looped to `n` at a random
-    offset, at random levels within 6 dB."""
+    """Babble: 3-6 talkers from `bank`, each looped to `n` samples at a random offset, at
+    random levels within 6 dB.
+
+    Args:
+        n (int): Length, in samples.
+        rng (numpy.random.Generator): Random generator.
+        bank (list[tuple[str, numpy.ndarray]]): `(talker, utterance)` pairs at 16 kHz.
+
+    Returns:
+        (numpy.ndarray, list[str]): The float32 babble at unit RMS, shape `(n,)`, and the
+        talkers used.
+    """
     talkers = sorted({t for t, _ in bank})
     k = min(len(talkers), int(rng.integers(3, 7)))
     chosen = [talkers[i] for i in rng.choice(len(talkers), size=k, replace=False)]
@@ -213,7 +309,22 @@ def babble(n: int, rng: np.random.Generator, bank: list[tuple[str, np.ndarray]]
 def synthetic(kind: str, n: int, rng: np.random.Generator,
               babble_bank: list[tuple[str, np.ndarray]] | None = None
               ) -> tuple[np.ndarray, list[str]]:
-    """`n` samples of a synthetic noise kind; also returns a description list."""
+    """Synthetic noise of one kind.
+
+    Args:
+        kind (str): One of `SYNTHETIC_KINDS`.
+        n (int): Length, in samples.
+        rng (numpy.random.Generator): Random generator.
+        babble_bank (list[tuple[str, numpy.ndarray]] or None, optional): Talkers for
+            ``"babble"``; without them, speech-shaped noise is returned instead.
+
+    Returns:
+        (numpy.ndarray, list[str]): The float32 noise, shape `(n,)`, and a description of what
+        was made (e.g. ``["pink"]``, ``["babble(4)"]``).
+
+    Raises:
+        ValueError: If `kind` is unknown.
+    """
     if kind == "white":
         return white(n, rng), [kind]
     if kind == "pink":

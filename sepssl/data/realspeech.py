@@ -1,8 +1,8 @@
 """Real speech: the Asterisk prompt packages (fr, it, ru), decoded from G.722 to 16 kHz.
 
-Why: the only real recorded speech we may use. Each package is one studio voice
-(fr_CA_f_June, it_IT_m_Carlo, ru_RU_f_IvrvoiceRU), so a package is a speaker. Prompts are short
-(often under 2 s), so clips are built by joining a speaker's prompts with short pauses.
+Why: the only real recorded speech the project's data rules (DATA.md) allow. Each package is
+one studio voice (fr_CA_f_June, it_IT_m_Carlo, ru_RU_f_IvrvoiceRU), so a package is a speaker.
+Prompts are short, so clips are built by joining a speaker's prompts with short pauses.
 Decoded prompts are cached as one .npz per package version.
 """
 from __future__ import annotations
@@ -28,17 +28,32 @@ CACHE_TAG = "v2"      # bump when the selection or decoding of prompts changes
 
 @dataclass
 class SpeakerBank:
+    """All decoded prompts of one speaker (one package)."""
     speaker: str                 # e.g. fr_CA_f_June
     package: str
     utterances: list[np.ndarray]  # float32, 16 kHz, silence-trimmed
 
     @property
     def seconds(self) -> float:
+        """Total duration of the utterances, in seconds."""
         return sum(len(u) for u in self.utterances) / SAMPLE_RATE
 
 
 def load(pkg: Package, cache_dir: Path) -> SpeakerBank:
-    """Decode (or load from cache) every prompt of an asterisk g722 package."""
+    """Decode (or load from cache) every speech prompt of an asterisk g722 package.
+
+    Prompts are silence-trimmed; very short or near-silent ones are dropped.
+
+    Args:
+        pkg (Package): An unpacked asterisk-core-sounds-*-g722 package.
+        cache_dir (Path): Cache folder (decoded prompts go to its `decoded/`).
+
+    Returns:
+        SpeakerBank: The speaker's prompts, float32 at 16 kHz.
+
+    Raises:
+        DataError: If the package holds no .g722 files or the g722 module is missing.
+    """
     cache = Path(cache_dir).expanduser() / "decoded" / f"{pkg.name}_{pkg.version}.{CACHE_TAG}.npz"
     files = sorted(f for f in pkg.root.rglob("*.g722") if not _NOT_SPEECH.search(f.name)
                    and f.parent.name != "silence")
@@ -70,8 +85,17 @@ def load(pkg: Package, cache_dir: Path) -> SpeakerBank:
 
 
 def clip(bank: SpeakerBank, seconds: float, rng: np.random.Generator) -> np.ndarray:
-    """About `seconds` of this speaker: random prompts joined by 0.1-0.4 s pauses, or a random
-    window of one long prompt."""
+    """A clip of one speaker: random prompts joined by 0.1–0.4 s pauses, or a random window of
+    one long prompt.
+
+    Args:
+        bank (SpeakerBank): The speaker.
+        seconds (float): Clip length, in seconds.
+        rng (numpy.random.Generator): Random generator.
+
+    Returns:
+        numpy.ndarray: Float32 clip at 16 kHz, `int(seconds * 16000)` samples.
+    """
     n = int(seconds * SAMPLE_RATE)
     first = bank.utterances[int(rng.integers(len(bank.utterances)))]
     if len(first) >= n:

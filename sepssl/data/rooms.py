@@ -5,6 +5,9 @@ random room. Convention: the clean reference stays the *dry* speech, time-aligne
 direct path of the reverberant image (the convolution output is advanced by the direct-path
 delay), at the direct path's gain (the RIR is scaled so its direct-path peak is 1). So clean and
 noisy have no delay between them, and a supervised model learns to dereverberate as well.
+
+pyroomacoustics does the simulation; the alignment and scaling are done here because they are
+this corpus's convention, not something a library offers.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ SAMPLE_RATE = 16000
 
 @dataclass
 class Rir:
+    """A simulated room impulse response and the facts of its room, at 16 kHz."""
     h: np.ndarray        # float32, direct-path peak = 1 at index `direct`
     direct: int
     rt60: float          # target (Sabine)
@@ -28,13 +32,27 @@ class Rir:
     distance: float
 
     def describe(self) -> dict:
+        """The room's facts (RT60 in s, sizes and distance in m, RIR length in s), rounded."""
         return {"rt60_target": round(self.rt60, 3), "rt60_measured": round(self.rt60_measured, 3),
                 "room_m": [round(v, 2) for v in self.room],
                 "distance_m": round(self.distance, 2), "length_s": round(len(self.h) / SAMPLE_RATE, 3)}
 
 
 def random_rir(rng: np.random.Generator, rt60_range=(0.2, 0.8), max_order: int = 60) -> Rir:
-    """One RIR of a random shoebox room, source and microphone at random positions."""
+    """Simulate the RIR of a random shoebox room, source and microphone at random positions.
+
+    Args:
+        rng (numpy.random.Generator): Random generator.
+        rt60_range (tuple[float, float], optional): Range of target RT60s, in seconds.
+            (Default: ``(0.2, 0.8)``)
+        max_order (int, optional): Largest image-source reflection order. (Default: ``60``)
+
+    Returns:
+        Rir: The RIR, scaled so that its direct-path peak is 1.
+
+    Raises:
+        DataError: If pyroomacoustics is not installed.
+    """
     try:
         import pyroomacoustics as pra
     except ImportError:
@@ -68,6 +86,14 @@ def random_rir(rng: np.random.Generator, rt60_range=(0.2, 0.8), max_order: int =
 
 
 def reverberate(x: np.ndarray, rir: Rir) -> np.ndarray:
-    """`x` in the room, same length, aligned so the direct path coincides with `x`."""
+    """Convolve `x` with an RIR, aligned so that the direct path coincides with `x`.
+
+    Args:
+        x (numpy.ndarray): Dry signal, shape `(time,)`.
+        rir (Rir): The room.
+
+    Returns:
+        numpy.ndarray: Float32 reverberant signal, same length as `x`.
+    """
     y = fftconvolve(x.astype(np.float64), rir.h.astype(np.float64))
     return y[rir.direct:rir.direct + len(x)].astype(np.float32)

@@ -77,7 +77,14 @@ def _clause(rng: np.random.Generator) -> str:
 
 
 def sentence(rng: np.random.Generator) -> str:
-    """One sentence, 4 to about 25 words."""
+    """One random sentence (statement, question or list), 4 to about 25 words.
+
+    Args:
+        rng (numpy.random.Generator): Random generator.
+
+    Returns:
+        str: The sentence, capitalised and punctuated.
+    """
     r = rng.random()
     if r < 0.15:
         q = _pick(rng, _Q)
@@ -96,7 +103,15 @@ def sentence(rng: np.random.Generator) -> str:
 
 
 def paragraph(rng: np.random.Generator, n_words: int) -> str:
-    """Sentences until about `n_words` words."""
+    """Random sentences until at least `n_words` words.
+
+    Args:
+        rng (numpy.random.Generator): Random generator.
+        n_words (int): Number of words to reach.
+
+    Returns:
+        str: The sentences joined by spaces.
+    """
     out: list[str] = []
     count = 0
     while count < n_words:

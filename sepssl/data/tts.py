@@ -1,15 +1,19 @@
 """Speech synthesis with the Debian TTS engines: espeak-ng, flite and festival.
 
-Why: the only English speech we may use is synthetic. Many *virtual speakers* (engine + voice +
-variant + prosody settings) give speaker variety; their prosody is widened because TTS pitch
-contours are flat: espeak gets an SSML pitch range, flite a larger F0 deviation, and every
-engine a post-hoc warp (a global resampling factor, which moves pitch, formants and tempo
-together like a different vocal tract, plus a slow sinusoidal rate modulation that bends the
-pitch contour by a few percent).
+Why: under the project's data rules (DATA.md) the only English speech allowed is synthetic.
+Many *virtual speakers* (engine + voice + variant + prosody settings) give speaker variety;
+their prosody is widened because TTS pitch contours are flat: espeak gets an SSML pitch range,
+flite a larger F0 deviation, and every engine a post-hoc warp (a global resampling factor,
+which moves pitch, formants and tempo together like a different vocal tract, plus a slow
+sinusoidal rate modulation that bends the pitch contour by a few percent).
 
 Speaker disjointness between splits is by *base voice*: espeak accents and variants are
 partitioned between splits, and flite/festival voices that come from the same recorded person
 (slt, kal) always go to the same split.
+
+Hand-written because the prosody controls used here (espeak SSML, flite and festival
+parameters) are reached through the engines' command lines, which no Python wrapper exposes
+for all three; each engine runs as a subprocess.
 """
 from __future__ import annotations
 
@@ -62,11 +66,19 @@ class Speaker:
     wobble_hz: float   # its rate
 
     def describe(self) -> dict:
+        """All settings as a plain dict (for the corpus's records)."""
         return asdict(self)
 
 
 def check_engines(engines: tuple[str, ...]) -> None:
-    """Raise DataError naming the first missing engine or voice."""
+    """Check that TTS engines and their voices are installed.
+
+    Args:
+        engines (tuple[str, ...]): Engine names: ``"espeak-ng"``, ``"flite"``, ``"festival"``.
+
+    Raises:
+        DataError: Naming the first missing engine or voice and how to install it.
+    """
     for e in engines:
         if e == "espeak-ng" and shutil.which("espeak-ng") is None:
             raise DataError(f"espeak-ng not found: {_INSTALL}")
@@ -81,6 +93,11 @@ def check_engines(engines: tuple[str, ...]) -> None:
 
 
 def available_engines() -> tuple[str, ...]:
+    """The installed engines (with their voices), in the order espeak-ng, flite, festival.
+
+    Returns:
+        tuple[str, ...]: Engine names that pass `check_engines`.
+    """
     out = []
     for e in ("espeak-ng", "flite", "festival"):
         try:
@@ -93,7 +110,14 @@ def available_engines() -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=1)
 def espeak_variants() -> tuple[str, ...]:
-    """Installed espeak-ng variants, sorted, without robot/whisper-like ones."""
+    """Installed espeak-ng voice variants, without robot/whisper-like ones (cached).
+
+    Returns:
+        tuple[str, ...]: Variant names, sorted.
+
+    Raises:
+        DataError: If espeak-ng is missing or lists no variants.
+    """
     check_engines(("espeak-ng",))
     proc = subprocess.run(["espeak-ng", "--voices=variant"], capture_output=True, text=True)
     names = []
@@ -109,7 +133,14 @@ def espeak_variants() -> tuple[str, ...]:
 
 
 def engine_versions(engines: tuple[str, ...]) -> dict[str, str]:
-    """Debian package versions of the engines (for corpus.json)."""
+    """Debian package versions of the engines and their voice packages (for corpus.json).
+
+    Args:
+        engines (tuple[str, ...]): Engine names.
+
+    Returns:
+        dict[str, str]: Package name → version (``"unknown"`` if dpkg does not know it).
+    """
     pkgs = {"espeak-ng": ["espeak-ng", "espeak-ng-data"], "flite": ["flite"],
             "festival": ["festival", "festvox-us-slt-hts", "festvox-kallpc16k"]}
     out = {}
@@ -123,7 +154,18 @@ def engine_versions(engines: tuple[str, ...]) -> dict[str, str]:
 
 def random_speaker(rng: np.random.Generator, sid: str, engine: str, voice: str,
                    variant: str = "") -> Speaker:
-    """Draw prosody settings for a base voice."""
+    """Draw a virtual speaker: random prosody and warp settings for a base voice.
+
+    Args:
+        rng (numpy.random.Generator): Random generator.
+        sid (str): Speaker id.
+        engine (str): ``"espeak-ng"``, ``"flite"`` or ``"festival"``.
+        voice (str): espeak accent, flite voice or festival voice key.
+        variant (str, optional): espeak variant (``""`` elsewhere). (Default: ``""``)
+
+    Returns:
+        Speaker: The virtual speaker.
+    """
     if engine == "espeak-ng":
         pitch = float(rng.integers(20, 80))
         pitch_dev = 0.0
@@ -147,7 +189,19 @@ def random_speaker(rng: np.random.Generator, sid: str, engine: str, voice: str,
 
 
 def synthesize(spk: Speaker, text: str, rng: np.random.Generator) -> np.ndarray:
-    """Speech of `spk` saying `text`: float32 mono at 16 kHz, silence trimmed."""
+    """Synthesise `text` with a virtual speaker, trim silence, warp and resample.
+
+    Args:
+        spk (Speaker): The virtual speaker.
+        text (str): What to say.
+        rng (numpy.random.Generator): Random generator (for the warp's phase).
+
+    Returns:
+        numpy.ndarray: Float32 mono waveform at 16 kHz, shape `(time,)`.
+
+    Raises:
+        DataError: If the engine is unknown, missing or fails.
+    """
     with tempfile.TemporaryDirectory(prefix="sepssl-tts-") as tmp:
         out = Path(tmp) / "out.wav"
         if spk.engine == "espeak-ng":
@@ -213,7 +267,20 @@ def _xml(text: str) -> str:
 
 def trim_silence(x: np.ndarray, rate: int, floor_db: float = -40.0,
                  margin_s: float = 0.05) -> np.ndarray:
-    """Cut leading/trailing frames quieter than `floor_db` below the loudest 20 ms frame."""
+    """Cut leading and trailing 20 ms frames quieter than `floor_db` below the loudest frame.
+
+    Args:
+        x (numpy.ndarray): Waveform, shape `(time,)`.
+        rate (int): Sample rate, in Hz.
+        floor_db (float, optional): Threshold relative to the loudest frame, in dB.
+            (Default: ``-40.0``)
+        margin_s (float, optional): Signal kept on each side of the active part, in seconds.
+            (Default: ``0.05``)
+
+    Returns:
+        numpy.ndarray: The trimmed waveform (`x` itself if nothing is active or it is too
+        short).
+    """
     hop = max(1, int(0.02 * rate))
     n = len(x) // hop
     if n < 2:
@@ -233,6 +300,17 @@ def warp(x: np.ndarray, rate: int, shift: float, wobble: float, wobble_hz: float
     Reading faster raises pitch and formants and shortens the sound; the slow sinusoid bends the
     flat TTS pitch contour. Linear interpolation: the later band-limited resampling to 16 kHz
     (or the low level of images at these small factors) keeps it clean enough.
+
+    Args:
+        x (numpy.ndarray): Waveform, shape `(time,)`.
+        rate (int): Sample rate, in Hz.
+        shift (float): Mean speed factor (>1: higher and shorter).
+        wobble (float): Depth of the speed modulation, as a fraction.
+        wobble_hz (float): Rate of the speed modulation, in Hz.
+        phase (float): Start phase of the modulation, in radians.
+
+    Returns:
+        numpy.ndarray: Warped waveform, about `len(x) / shift` samples, same rate.
     """
     n_out = int(len(x) / shift)
     t = np.arange(n_out) / rate

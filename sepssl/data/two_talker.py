@@ -36,6 +36,24 @@ def _utterances(corpus: Path, split: str) -> list[tuple[Path, str]]:
 
 def build_two_talker(corpus, out, seed: int = 0, rate: int = 16000, progress: bool = True,
                      level_db: tuple[float, float] = (-5.0, 5.0)) -> dict:
+    """Write two-talker mixtures of a corpus's clean speech (`sepssl data --two-talker-from`).
+
+    Args:
+        corpus (str or os.PathLike): A corpus built by `sepssl data` (with `manifests/`).
+        out (str or os.PathLike): Output folder: `train/mix/`, `{valid,test}/noisy/` and
+            `{valid,test}/clean/` (2-channel sources), plus `two_talker.json`.
+        seed (int, optional): Random seed. (Default: ``0``)
+        rate (int, optional): Sample rate of the output, in Hz. (Default: ``16000``)
+        progress (bool, optional): Show progress bars. (Default: ``True``)
+        level_db (tuple[float, float], optional): Range of the second talker's level against
+            the first, in dB. (Default: ``(-5.0, 5.0)``)
+
+    Returns:
+        dict: The summary written to `two_talker.json` (source, seed, levels, counts).
+
+    Raises:
+        DataError: If a split's manifest is missing or has fewer than two speakers.
+    """
     corpus, out = Path(corpus), Path(out)
     rng = np.random.default_rng(seed)
     counts = {}

@@ -17,6 +17,8 @@ from typing import Any, Callable
 import torch
 
 from ..errors import ConfigError, ModelError
+from ..files import first_line, load_weights_file
+from ..schema import Registry
 from .base import SSLEncoder
 from .byol_a import BYOLAEncoder
 from .cpc import CPCEncoder
@@ -24,21 +26,17 @@ from .wav2vec2 import Wav2Vec2Encoder, is_torchaudio_state_dict
 
 FORMAT = "sepssl-encoder/1"
 
-ENCODERS: dict[str, Callable[..., SSLEncoder]] = {
-    "wav2vec2": Wav2Vec2Encoder,
-    "cpc": CPCEncoder,
-    "byol_a": BYOLAEncoder,
-}
+ENCODERS: Registry = Registry("encoder")
+for _cls in (Wav2Vec2Encoder, CPCEncoder, BYOLAEncoder):
+    ENCODERS.register(_cls.name, _cls.options_schema())(_cls)
 
 # the keys of a model's `encoder:` option (sepssl.models.masker)
-FRONT_END_KEYS = ("name", "checkpoint", "options", "frozen", "layers", "source")
+
 
 
 def build_encoder(name: str, **options: Any) -> SSLEncoder:
     """An encoder by registry name (`size` picks a preset, other options override it)."""
-    if name not in ENCODERS:
-        raise ConfigError(f"encoder.name: unknown encoder {name!r}; choose one of {sorted(ENCODERS)}")
-    return ENCODERS[name](**options)
+    return ENCODERS.get(name)(**options)
 
 
 def encoder_file(encoder: SSLEncoder, card: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -61,12 +59,7 @@ def load_encoder(path: str | os.PathLike, pretext: bool = True, **overrides: Any
     shapes do not tell). `pretext=False` keeps only the representation network. Returned in
     eval mode, on the CPU, with its card (if any) as `.card`."""
     path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"{path}: encoder file not found")
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise ModelError(f"{path}: not a loadable encoder ({str(exc).splitlines()[0][:160]})") from None
+    data = load_weights_file(path, "encoder")
     if isinstance(data, dict) and "sepssl_encoder" in data:        # `sepssl pretrain` checkpoint
         prefix = "encoder."
         data = {**data["sepssl_encoder"],
@@ -88,7 +81,7 @@ def load_encoder(path: str | os.PathLike, pretext: bool = True, **overrides: Any
         enc.load_state_dict(state)
     except RuntimeError as exc:
         raise ModelError(f"{path}: weights do not match the encoder it describes "
-                         f"({str(exc).splitlines()[0][:160]})") from None
+                         f"({first_line(exc)})") from None
     enc.card = dict(data.get("card") or {})
     return enc.eval()
 
@@ -103,39 +96,25 @@ def front_end(spec: dict[str, Any]) -> tuple[SSLEncoder, dict[str, Any]]:
     or a layer index), `source` (informational). The returned spec holds the resolved options
     and no checkpoint, so a saved enhancer is rebuilt from its own weights alone.
     """
-    if not isinstance(spec, dict):
-        raise ConfigError(f"model.encoder: expected a mapping, got {spec!r}")
-    unknown = sorted(set(spec) - set(FRONT_END_KEYS))
-    if unknown:
-        raise ConfigError(f"model.encoder.{unknown[0]}: unknown key; known keys here: "
-                          f"{sorted(FRONT_END_KEYS)}")
-    options = dict(spec.get("options") or {})
+    from ..models.registry import FrontEndOptions
+    from ..schema import validate
+
+    spec = validate(FrontEndOptions, spec, "model.encoder.")
+    options = dict(spec.options)
     options.pop("pretext", None)
-    if spec.get("checkpoint"):
+    if spec.checkpoint:
         try:
-            enc = load_encoder(spec["checkpoint"], pretext=False, **options)
+            enc = load_encoder(spec.checkpoint, pretext=False, **options)
         except TypeError as exc:
             raise ConfigError(f"model.encoder.options: {exc}") from None
-        if spec.get("name") and spec["name"] != enc.name:
-            raise ConfigError(f"model.encoder.name: {spec['name']!r}, but "
-                              f"{spec['checkpoint']} holds a {enc.name} encoder")
-        source = str(spec["checkpoint"])
-    elif spec.get("name"):
-        try:
-            enc = build_encoder(spec["name"], pretext=False, **options)
-        except TypeError as exc:
-            raise ConfigError(f"model.encoder.options: {exc}") from None
-        source = spec.get("source")
+        if spec.name and spec.name != enc.name:
+            raise ConfigError(f"model.encoder.name: {spec.name!r}, but "
+                              f"{spec.checkpoint} holds a {enc.name} encoder")
+        source = str(spec.checkpoint)
     else:
-        raise ConfigError("model.encoder: give a checkpoint (a pre-trained encoder file) "
-                          "or a name (an encoder trained from scratch with the enhancer)")
-    frozen = spec.get("frozen", True)
-    if not isinstance(frozen, bool):
-        raise ConfigError(f"model.encoder.frozen: expected true or false, got {frozen!r}")
-    layers = spec.get("layers", "weighted")
-    if layers not in ("weighted", "last") and not (isinstance(layers, int)
-                                                    and not isinstance(layers, bool)):
-        raise ConfigError(f"model.encoder.layers: {layers!r} is not weighted, last or a layer index")
+        enc = build_encoder(spec.name, pretext=False, **options)
+        source = spec.source
+    frozen, layers = spec.frozen, spec.layers
     resolved = {**enc.spec(), "frozen": frozen, "layers": layers}
     if source:
         resolved["source"] = source

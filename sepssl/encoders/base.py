@@ -17,12 +17,15 @@ submodule `pretext`, so an enhancer stores only the representation (`pretext=Fal
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Literal, Optional
+
+from pydantic import create_model
 
 import torch
 from torch import nn
 
 from ..errors import ConfigError
+from ..schema import NonNegativeFloat, NonNegativeInt, Options, PositiveInt, validate
 
 
 class SSLEncoder(nn.Module):
@@ -30,13 +33,22 @@ class SSLEncoder(nn.Module):
     kind: str = "frames"
     DEFAULTS: dict[str, Any] = {}
     SIZES: dict[str, dict[str, Any]] = {}
+    CHOICES: dict[str, tuple[str, ...]] = {}   # options that take one of a few strings
 
     def __init__(self, size: str, options: dict[str, Any]):
         super().__init__()
-        self.options = resolve_options(self.name, self.DEFAULTS, self.SIZES, size, options)
+        self.options = resolve_options(self.name, self.DEFAULTS, self.SIZES, size, options,
+                                       self.options_schema())
         self.sample_rate = int(self.options["sample_rate"])
         self.hop = 1
         self.min_samples = 1
+
+    @classmethod
+    def options_schema(cls) -> type[Options]:
+        """This encoder's typed options (see `options_schema`), made once per class."""
+        if "_schema" not in cls.__dict__:
+            cls._schema = options_schema(cls.name, cls.DEFAULTS, cls.SIZES, cls.CHOICES)
+        return cls._schema
 
     @property
     def frame_rate(self) -> float:
@@ -89,33 +101,47 @@ class SSLEncoder(nn.Module):
         return {"name": self.name, "options": copy.deepcopy(self.options)}
 
 
+def options_schema(name: str, defaults: dict[str, Any], sizes: dict[str, dict[str, Any]],
+                   choices: dict[str, tuple[str, ...]] | None = None) -> type[Options]:
+    """The typed options of an encoder, made from its `DEFAULTS`: each key's type is its
+    default's (counts positive, rates and weights non-negative, lists element by element),
+    `choices` name the allowed strings, `size` one of the presets. Every field defaults to None
+    (unset: the size preset or the default decides), so a partial mapping validates."""
+    choices = choices or {}
+
+    def kind(key: str, value: Any) -> Any:
+        if key in choices:
+            return Literal[choices[key]]
+        if isinstance(value, bool):
+            return bool
+        if isinstance(value, int):
+            return PositiveInt if value > 0 else NonNegativeInt
+        if isinstance(value, float):
+            return NonNegativeFloat
+        if isinstance(value, (list, tuple)):
+            return list[kind(key, value[0])] if value else list[Any]
+        return type(value) if value is not None else Any
+
+    fields: dict[str, Any] = {"name": (Literal[name], name),
+                              "size": (Literal[tuple(sizes)], "small" if "small" in sizes
+                                       else next(iter(sizes)))}
+    for key, value in defaults.items():
+        fields[key] = (Optional[kind(key, value)], None)
+    return create_model(f"{name}_options", __base__=Options, **fields)
+
+
 def resolve_options(name: str, defaults: dict[str, Any], sizes: dict[str, dict[str, Any]],
-                    size: str, options: dict[str, Any]) -> dict[str, Any]:
-    """defaults < size preset < explicit options; unknown keys and sizes are ConfigErrors that
-    name them. The result is complete, so a saved file rebuilds even if presets change."""
-    if size not in sizes:
-        raise ConfigError(f"encoder.size: {size!r} is not one of {sorted(sizes)} for {name}")
-    unknown = sorted(set(options) - set(defaults))
-    if unknown:
-        raise ConfigError(f"encoder.{unknown[0]}: unknown option for {name}; "
-                          f"known: {sorted(set(defaults) | {'size'})}")
-    out = {**copy.deepcopy(defaults), **copy.deepcopy(sizes[size]), **copy.deepcopy(options)}
+                    size: str, options: dict[str, Any],
+                    schema: type[Options] | None = None) -> dict[str, Any]:
+    """defaults < size preset < explicit options, each checked against the encoder's schema
+    (`options_schema`): unknown keys, wrong types and sizes are ConfigErrors naming them. The
+    result is complete, so a saved file rebuilds even if presets change."""
+    schema = schema or options_schema(name, defaults, sizes)
+    checked = validate(schema, {"name": name, "size": size, **options}, "encoder.")
+    explicit = checked.model_dump(exclude_none=True, exclude={"name", "size"})
+    explicit = {k: v for k, v in explicit.items() if k in options}
+    out = {**copy.deepcopy(defaults), **copy.deepcopy(sizes[size]), **explicit}
     for key, value in out.items():
-        ref = defaults[key]
-        if ref is None or value is None:
-            continue
-        if isinstance(ref, bool) != isinstance(value, bool) or (
-                isinstance(ref, (int, float)) and not isinstance(value, (int, float))) or (
-                isinstance(ref, str) and not isinstance(value, str)) or (
-                isinstance(ref, (list, tuple)) and not isinstance(value, (list, tuple))):
-            raise ConfigError(f"encoder.{key}: {value!r} is not a valid value for {name} "
-                              f"(default {ref!r})")
-        if isinstance(ref, int) and not isinstance(ref, bool) and isinstance(value, float):
-            if value != int(value):
-                raise ConfigError(f"encoder.{key}: expected an integer, got {value!r}")
-            out[key] = int(value)
-        if isinstance(ref, float) and isinstance(value, int) and not isinstance(value, bool):
-            out[key] = float(value)
         if isinstance(value, tuple):
             out[key] = [list(v) if isinstance(v, tuple) else v for v in value]
     out["size"] = size

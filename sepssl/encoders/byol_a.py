@@ -16,6 +16,8 @@
 
 Sizes: `base` is the paper's (embedding 512, projector / predictor 4096 → 256, memory 2048);
 `small` narrows the embedding and MLPs for CPU pre-training.
+
+Written here because BYOL-A has no maintained PyTorch package to build on.
 """
 from __future__ import annotations
 
@@ -57,7 +59,14 @@ SIZES: dict[str, dict[str, Any]] = {
 
 
 class AudioNTT2020(nn.Module):
-    """`(batch, 1, n_mels, frames)` → frame features `(batch, frames // 8, embed_dim)`."""
+    """BYOL-A's audio encoder: three conv blocks on the log-mel image, then an MLP per frame.
+
+    Args:
+        n_mels (int): Number of mel bins of the input (a multiple of 8 uses every bin).
+        channels (int): Channels of each convolution.
+        embed_dim (int): Width of the frame features and of the clip embedding.
+        dropout (float): Dropout between the two fully connected layers.
+    """
 
     def __init__(self, n_mels: int, channels: int, embed_dim: int, dropout: float):
         super().__init__()
@@ -72,12 +81,27 @@ class AudioNTT2020(nn.Module):
                                 nn.Dropout(dropout), nn.Linear(embed_dim, embed_dim), nn.ReLU())
 
     def frames(self, x: torch.Tensor) -> torch.Tensor:
+        """Frame features of a log-mel image.
+
+        Args:
+            x (torch.Tensor): Standardised log-mel, shape `(batch, 1, n_mels, frames)`.
+
+        Returns:
+            torch.Tensor: Frame features, shape `(batch, frames // 8, embed_dim)`.
+        """
         x = self.features(x)                             # (B, C, n_mels/8, T/8)
         x = x.permute(0, 3, 1, 2).flatten(2)             # (B, T/8, C · n_mels/8)
         return self.fc(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Clip embedding: temporal max + mean of the frame features."""
+        """Clip embedding: temporal max + mean of the frame features.
+
+        Args:
+            x (torch.Tensor): Standardised log-mel, shape `(batch, 1, n_mels, frames)`.
+
+        Returns:
+            torch.Tensor: Clip embedding, shape `(batch, embed_dim)`.
+        """
         x = self.frames(x)
         return x.max(dim=1).values + x.mean(dim=1)
 
@@ -92,7 +116,17 @@ def mixup_log_mel(x: torch.Tensor, partners: torch.Tensor, ratio: float,
     """BYOL-A's mixup: blend each log-mel clip with a partner in the power domain,
     log((1 − λ)·exp(x) + λ·exp(m)), λ ~ U(0, ratio) per clip. Mixing powers (not log values)
     adds a quieter background sound, which is the invariance BYOL-A wants; logaddexp keeps it
-    finite for λ = 0 and very negative log powers."""
+    finite for λ = 0 and very negative log powers.
+
+    Args:
+        x (torch.Tensor): Log-mel clips, shape `(batch, n_mels, frames)`.
+        partners (torch.Tensor): Log-mel clips to mix in, same shape.
+        ratio (float): Largest mixing weight λ.
+        generator (torch.Generator or None, optional): Random generator.
+
+    Returns:
+        torch.Tensor: Mixed log-mel clips, same shape as `x`.
+    """
     lam = ratio * torch.rand(x.shape[0], 1, 1, generator=generator, device=x.device, dtype=x.dtype)
     return torch.logaddexp(x + torch.log1p(-lam), partners + torch.log(lam))
 
@@ -104,7 +138,19 @@ def random_resize_crop(x: torch.Tensor, crop_scale: tuple[float, float],
     at the centre of a zero canvas `virtual_scale` times its size (zero is the mean of the
     standardised log-mel), take a crop of `crop_scale` times the input's size (clipped to the
     canvas) at a random position inside it, and resize it back to the input's size. It teaches
-    invariance to small pitch shifts and time stretches."""
+    invariance to small pitch shifts and time stretches.
+
+    Args:
+        x (torch.Tensor): Standardised log-mel images, shape `(batch, 1, freq, time)`.
+        crop_scale (tuple[float, float]): Range of the crop size relative to the input, per
+            axis.
+        virtual_scale (tuple[float, float]): Canvas size relative to the input,
+            `(frequency, time)`.
+        generator (torch.Generator or None, optional): Random generator.
+
+    Returns:
+        torch.Tensor: Augmented images, same shape as `x`.
+    """
     batch = x.shape[0]
     lo, hi = crop_scale
 
@@ -123,8 +169,16 @@ def random_resize_crop(x: torch.Tensor, crop_scale: tuple[float, float],
 
 
 def byol_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """2 − 2·cos(pred, target) per item: the MSE of the L2-normalised vectors; the target
-    carries no gradient (its network follows by EMA)."""
+    """BYOL's regression loss 2 − 2·cos(pred, target) per item: the squared distance of the
+    L2-normalised vectors. The target carries no gradient (its network follows by EMA).
+
+    Args:
+        pred (torch.Tensor): Online predictions, shape `(batch, dim)`.
+        target (torch.Tensor): Target projections, shape `(batch, dim)`.
+
+    Returns:
+        torch.Tensor: Loss per item in [0, 4], shape `(batch,)`.
+    """
     return 2 - 2 * F.cosine_similarity(pred.float(), target.detach().float(), dim=-1)
 
 
@@ -139,6 +193,20 @@ class _Pretext(nn.Module):
 
 
 class BYOLAEncoder(SSLEncoder):
+    """BYOL-A clip encoder: log-mel spectrogram, BatchNorm standardisation, `AudioNTT2020`;
+    one frame per `hop_length · 8` samples (80 ms with the defaults).
+
+    Args:
+        size (str, optional): Preset, ``"small"`` or ``"base"`` (see `SIZES`).
+            (Default: ``"small"``)
+        pretext (bool, optional): Build the projector, predictor and EMA target that
+            `pretext_loss` needs; ``False`` keeps only the representation, as an enhancer
+            front-end does. (Default: ``True``)
+        **options: Any key of `DEFAULTS`, overriding the preset.
+
+    Raises:
+        ConfigError: If an option is unknown or invalid.
+    """
     name = "byol_a"
     kind = "clip"
     DEFAULTS = DEFAULTS
@@ -161,10 +229,18 @@ class BYOLAEncoder(SSLEncoder):
 
     @property
     def feature_dims(self) -> list[int]:
+        """Width of the single `layer_features` output: `[embed_dim]`."""
         return [self.options["embed_dim"]]
 
     def log_mel(self, wav: torch.Tensor) -> torch.Tensor:
-        """`(batch, time)` → `(batch, n_mels, frames)` log-mel (float32)."""
+        """Log-mel spectrogram in float32, computed outside autocast.
+
+        Args:
+            wav (torch.Tensor): Waveforms at `sample_rate`, shape `(batch, time)`.
+
+        Returns:
+            torch.Tensor: Natural-log mel power, shape `(batch, n_mels, time // hop_length + 1)`.
+        """
         with torch.autocast(wav.device.type, enabled=False):
             return torch.log(self.melspec(self._prepare(wav).float()) + 1e-8)
 
@@ -172,11 +248,25 @@ class BYOLAEncoder(SSLEncoder):
         return self.norm(log_mel.unsqueeze(1))
 
     def layer_features(self, wav: torch.Tensor) -> list[torch.Tensor]:
-        """[frame features `(batch, frames, embed_dim)`], one frame per 80 ms."""
+        """Frame features before temporal pooling, one frame per `hop` samples.
+
+        Args:
+            wav (torch.Tensor): Waveforms at `sample_rate`, shape `(batch, time)`.
+
+        Returns:
+            list[torch.Tensor]: One tensor of shape `(batch, frames, embed_dim)`.
+        """
         return [self.net.frames(self._image(self.log_mel(wav)))]
 
     def embed(self, wav: torch.Tensor) -> torch.Tensor:
-        """The clip embedding `(batch, embed_dim)`."""
+        """Clip embedding (temporal max + mean pooling), as pre-trained.
+
+        Args:
+            wav (torch.Tensor): Waveforms at `sample_rate`, shape `(batch, time)`.
+
+        Returns:
+            torch.Tensor: Embedding, shape `(batch, embed_dim)`.
+        """
         return self.net(self._image(self.log_mel(wav)))
 
     def _crop(self, wav: torch.Tensor) -> torch.Tensor:
@@ -199,6 +289,20 @@ class BYOLAEncoder(SSLEncoder):
                                   tuple(o["virtual_scale"]))
 
     def pretext_loss(self, wav: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Symmetrised BYOL loss between two augmented views of one random crop per clip.
+
+        Also updates the mixup memory with this batch's log-mel crops.
+
+        Args:
+            wav (torch.Tensor): Waveforms at `sample_rate`, shape `(batch, time)`.
+
+        Returns:
+            (torch.Tensor, dict[str, torch.Tensor]): The scalar loss (0–4 scale) and detached
+            statistics for logging (`embed_std`, `projection_std`, `memory`).
+
+        Raises:
+            ConfigError: If the encoder was built with `pretext=False`.
+        """
         self._need_pretext()
         p = self.pretext
         x = self.log_mel(self._crop(wav))                              # (B, M, F)
@@ -218,7 +322,7 @@ class BYOLAEncoder(SSLEncoder):
         return loss, stats
 
     def after_step(self) -> None:
-        """EMA of the target: ξ ← τ·ξ + (1 − τ)·θ, τ = `ema`."""
+        """Move the target network towards the online one: ξ ← τ·ξ + (1 − τ)·θ, τ = `ema`."""
         if self.has_pretext:
             tau = self.options["ema"]
             ema_update(self.pretext.target_net, self.net, tau)

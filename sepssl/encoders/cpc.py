@@ -11,6 +11,8 @@
 The scores against every frame of the sequence are one batched matrix product per step, and
 the positive and negatives are gathered from it, so no `(frames, negatives, dim)` tensor is
 ever built. Sizes: `base` is the paper's setup (128 negatives); `small` halves the widths.
+
+Written here because CPC has no maintained PyTorch package to build on.
 """
 from __future__ import annotations
 
@@ -54,6 +56,14 @@ class ChannelNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalise each frame over channels.
+
+        Args:
+            x (torch.Tensor): Features, shape `(batch, channels, frames)`.
+
+        Returns:
+            torch.Tensor: Normalised features, same shape.
+        """
         mean = x.mean(1, keepdim=True)
         var = x.var(1, keepdim=True, unbiased=False)
         return (x - mean) * torch.rsqrt(var + self.eps) * self.weight + self.bias
@@ -67,10 +77,27 @@ class _Pretext(nn.Module):
 
 
 class CPCEncoder(SSLEncoder):
+    """Contrastive Predictive Coding encoder: strided convolutions on the waveform, then a
+    causal GRU / LSTM context network, one frame per `hop` samples (160 with the default
+    strides: 10 ms at 16 kHz).
+
+    Args:
+        size (str, optional): Preset, ``"small"`` or ``"base"`` (see `SIZES`).
+            (Default: ``"small"``)
+        pretext (bool, optional): Build the prediction heads that `pretext_loss` needs;
+            ``False`` keeps only the representation, as an enhancer front-end does.
+            (Default: ``True``)
+        **options: Any key of `DEFAULTS`, overriding the preset.
+
+    Raises:
+        ConfigError: If an option is unknown or invalid, or `kernels` and `strides` differ in
+            length.
+    """
     name = "cpc"
     kind = "frames"
     DEFAULTS = DEFAULTS
     SIZES = SIZES
+    CHOICES = {"context": ("gru", "lstm")}
 
     def __init__(self, size: str = "small", pretext: bool = True, **options: Any):
         super().__init__(size, options)
@@ -98,19 +125,49 @@ class CPCEncoder(SSLEncoder):
 
     @property
     def feature_dims(self) -> list[int]:
+        """Widths of the `layer_features` outputs: `[channels, context_dim]`."""
         return [self.options["channels"], self.options["context_dim"]]
 
     def encode(self, wav: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """`z (B, N, channels)` from the convolutions and `c (B, N, context_dim)`."""
+        """Convolutional features `z` and context features `c`.
+
+        Args:
+            wav (torch.Tensor): Waveforms at `sample_rate`, shape `(batch, time)`.
+
+        Returns:
+            (torch.Tensor, torch.Tensor): `z`, shape `(batch, frames, channels)`, and `c`,
+            shape `(batch, frames, context_dim)`.
+        """
         z = self.conv(self._prepare(wav).unsqueeze(1)).transpose(1, 2)
         c, _ = self.rnn(z)
         return z, c
 
     def layer_features(self, wav: torch.Tensor) -> list[torch.Tensor]:
-        """[encoder output z, context c], each `(batch, frames, dim)`."""
+        """Features of each layer: `[z, c]` as returned by `encode`.
+
+        Args:
+            wav (torch.Tensor): Waveforms at `sample_rate`, shape `(batch, time)`.
+
+        Returns:
+            list[torch.Tensor]: Two tensors of shape `(batch, frames, dim)`, `dim` as in
+            `feature_dims`.
+        """
         return list(self.encode(wav))
 
     def pretext_loss(self, wav: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """CPC's InfoNCE loss, averaged over the prediction steps 1 … `steps`.
+
+        Args:
+            wav (torch.Tensor): Waveforms at `sample_rate`, shape `(batch, time)`.
+
+        Returns:
+            (torch.Tensor, dict[str, torch.Tensor]): The scalar loss and detached statistics
+            for logging (`accuracy`, `accuracy_step1`, `accuracy_last_step`, `embed_std`).
+
+        Raises:
+            ConfigError: If the encoder was built with `pretext=False`, or a crop is too short
+                to give two frames.
+        """
         self._need_pretext()
         o = self.options
         z, c = self.encode(wav)

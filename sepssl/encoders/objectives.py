@@ -26,6 +26,21 @@ def span_mask(batch: int, frames: int, prob: float, span: int, min_masked: int =
     different counts (the loss works on the flat list of masked frames, so no row is trimmed
     and every span stays whole). Each row gets at least `min_masked` frames so that a masked
     frame always has another masked frame of its own utterance to serve as a distractor.
+
+    Args:
+        batch (int): Number of rows.
+        frames (int): Frames per row (at least 2).
+        prob (float): Share of frames drawn as span starts.
+        span (int): Span length in frames (capped at `frames - 1`).
+        min_masked (int, optional): Fewest masked frames per row. (Default: ``2``)
+        device (torch.device, str or None, optional): Device of the mask.
+        generator (torch.Generator or None, optional): Random generator.
+
+    Returns:
+        torch.Tensor: Bool mask, shape `(batch, frames)`; True marks a masked frame.
+
+    Raises:
+        ValueError: If `frames` is below 2.
     """
     if frames < 2:
         raise ValueError(f"span_mask: need at least 2 frames, got {frames}")
@@ -53,6 +68,18 @@ def sample_excluding(positive: torch.Tensor, high: torch.Tensor | int, n: int,
     those ≥ the positive up by one excludes it exactly, without rejection loops. Draws are with
     replacement (as in wav2vec 2.0 / CPC), so `n` may exceed `high - 1`. `high` (≥ 2) may be a
     tensor broadcastable to `positive` (one range per item, e.g. per utterance).
+
+    Args:
+        positive (torch.Tensor): Index to exclude, integer, any shape `(...)`.
+        high (torch.Tensor or int): Exclusive upper bound (≥ 2), broadcastable to `positive`.
+        n (int): Draws per item.
+        generator (torch.Generator or None, optional): Random generator.
+
+    Returns:
+        torch.Tensor: Indices, shape `(..., n)`.
+
+    Raises:
+        ValueError: If any range holds fewer than 2 values.
     """
     high = torch.as_tensor(high, device=positive.device).expand_as(positive)
     if bool((high < 2).any()):
@@ -72,6 +99,16 @@ def info_nce(pos_logits: torch.Tensor, neg_logits: torch.Tensor,
     of the target cannot be told apart from it. Returns the mean loss and the accuracy (share
     of items whose positive scores strictly highest: a collapsed model that scores all alike
     must not count as right) as a detached tensor.
+
+    Args:
+        pos_logits (torch.Tensor): Score of each positive, shape `(...)`.
+        neg_logits (torch.Tensor): Scores of the distractors, shape `(..., K)`.
+        invalid (torch.Tensor or None, optional): Bool, shape `(..., K)`: distractors to leave
+            out.
+
+    Returns:
+        (torch.Tensor, torch.Tensor): The mean cross-entropy loss and the accuracy, both
+        scalars.
     """
     if invalid is not None:
         neg_logits = neg_logits.masked_fill(invalid, float("-inf"))
@@ -86,7 +123,15 @@ def info_nce(pos_logits: torch.Tensor, neg_logits: torch.Tensor,
 
 def scale_grad(x: torch.Tensor, scale: float) -> torch.Tensor:
     """Same values, gradient multiplied by `scale` (wav2vec 2.0 scales the CNN feature
-    encoder's gradient by 0.1 to keep its pre-training stable)."""
+    encoder's gradient by 0.1 to keep its pre-training stable).
+
+    Args:
+        x (torch.Tensor): Any tensor.
+        scale (float): Gradient factor.
+
+    Returns:
+        torch.Tensor: `x`'s values with a scaled gradient.
+    """
     if scale == 1.0:
         return x
     return x * scale + x.detach() * (1.0 - scale)
@@ -94,8 +139,14 @@ def scale_grad(x: torch.Tensor, scale: float) -> torch.Tensor:
 
 @torch.no_grad()
 def ema_update(target: torch.nn.Module, online: torch.nn.Module, decay: float) -> None:
-    """ξ ← τ·ξ + (1 − τ)·θ for every floating parameter and buffer (BYOL's target network);
-    integer buffers (BatchNorm's counters) are copied."""
+    """Exponential moving average ξ ← τ·ξ + (1 − τ)·θ, in place, for every floating parameter
+    and buffer (BYOL's target network); integer buffers (BatchNorm's counters) are copied.
+
+    Args:
+        target (torch.nn.Module): Network ξ, updated in place.
+        online (torch.nn.Module): Network θ of the same architecture.
+        decay (float): τ, between 0 and 1.
+    """
     for t, o in zip(target.state_dict().values(), online.state_dict().values()):
         if t.is_floating_point():
             t.mul_(decay).add_(o.detach(), alpha=1.0 - decay)
@@ -107,7 +158,14 @@ def ema_update(target: torch.nn.Module, online: torch.nn.Module, decay: float) -
 def embedding_std(emb: torch.Tensor) -> torch.Tensor:
     """Collapse indicator: standard deviation across the batch of the L2-normalised embeddings,
     averaged over dimensions. A collapsed encoder (same output for every input) gives 0; an
-    embedding spread over the sphere gives about `1/sqrt(dim)`."""
+    embedding spread over the sphere gives about `1/sqrt(dim)`.
+
+    Args:
+        emb (torch.Tensor): Embeddings, shape `(batch, ...)`, flattened per item.
+
+    Returns:
+        torch.Tensor: Scalar; 0 for a batch of fewer than two items.
+    """
     emb = F.normalize(emb.float().reshape(emb.shape[0], -1), dim=-1)
     if emb.shape[0] < 2:
         return emb.new_zeros(())
@@ -116,6 +174,13 @@ def embedding_std(emb: torch.Tensor) -> torch.Tensor:
 
 def perplexity(probs: torch.Tensor) -> torch.Tensor:
     """exp(entropy) of distributions on the last axis, summed over the leading (group) axes:
-    how many codewords are effectively in use (wav2vec 2.0's codebook collapse check)."""
+    how many codewords are effectively in use (wav2vec 2.0's codebook collapse check).
+
+    Args:
+        probs (torch.Tensor): Distributions, shape `(groups, codewords)` (any leading axes).
+
+    Returns:
+        torch.Tensor: Scalar: the sum of the per-group perplexities.
+    """
     ent = -(probs * torch.log(probs.clamp_min(1e-7))).sum(-1)
     return torch.exp(ent).sum()

@@ -84,7 +84,17 @@ SIZES: dict[str, dict[str, Any]] = {
 
 class GumbelQuantizer(nn.Module):
     """Product quantiser: G groups of V codewords; each frame picks one codeword per group
-    (Gumbel-softmax, hard one-hot forward, soft gradient) and the picks are concatenated."""
+    (Gumbel-softmax, hard one-hot forward, soft gradient) and the picks are concatenated.
+
+    Args:
+        dim (int): Width of the input features.
+        groups (int): Number of groups G.
+        codewords (int): Codewords per group V.
+        codevector_dim (int): Width of the quantised output (divisible by G).
+
+    Raises:
+        ConfigError: If `codevector_dim` is not divisible by `groups`.
+    """
 
     def __init__(self, dim: int, groups: int, codewords: int, codevector_dim: int):
         super().__init__()
@@ -98,8 +108,18 @@ class GumbelQuantizer(nn.Module):
         self.codevectors = nn.Parameter(torch.rand(groups, codewords, codevector_dim // groups))
 
     def forward(self, x: torch.Tensor, tau: float):
-        """`x (B, N, dim)` → quantised `(B, N, codevector_dim)`, codes `(B, N, G)`, the mean
-        soft probabilities `(G, V)` and the mean hard code use `(G, V)`."""
+        """Quantise each frame; Gumbel sampling in training mode, the arg-max in eval mode.
+
+        Args:
+            x (torch.Tensor): Features, shape `(batch, frames, dim)`.
+            tau (float): Gumbel-softmax temperature.
+
+        Returns:
+            tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]: The quantised
+            features `(batch, frames, codevector_dim)`, the chosen codes `(batch, frames, G)`,
+            the mean soft probabilities `(G, V)` and the mean hard code use `(G, V)` (the last
+            two feed the diversity loss and the perplexity statistics).
+        """
         batch, frames, _ = x.shape
         logits = self.weight_proj(x).float().reshape(batch * frames, self.groups, self.codewords)
         if self.training:
@@ -126,10 +146,26 @@ class _Pretext(nn.Module):
 
 
 class Wav2Vec2Encoder(SSLEncoder):
+    """wav2vec 2.0: torchaudio's network (CNN feature encoder, one frame per 320 samples with
+    the default layers, and a transformer) with the pre-training objective described above.
+
+    Args:
+        size (str, optional): Preset, ``"small"`` or ``"base"`` (see `SIZES`).
+            (Default: ``"small"``)
+        pretext (bool, optional): Build the quantiser, mask embedding and projections that
+            `pretext_loss` needs; ``False`` keeps only the representation, as an enhancer
+            front-end does. (Default: ``True``)
+        **options: Any key of `DEFAULTS`, overriding the preset.
+
+    Raises:
+        ConfigError: If an option is unknown or invalid, or `embed_dim` is not divisible by
+            `num_heads` and `pos_conv_groups`.
+    """
     name = "wav2vec2"
     kind = "frames"
     DEFAULTS = DEFAULTS
     SIZES = SIZES
+    CHOICES = {"extractor_mode": ("group_norm", "layer_norm")}
 
     def __init__(self, size: str = "small", pretext: bool = True, **options: Any):
         super().__init__(size, options)
@@ -165,27 +201,51 @@ class Wav2Vec2Encoder(SSLEncoder):
     # -- representation -------------------------------------------------------------------
     @property
     def feature_dims(self) -> list[int]:
+        """Widths of the `layer_features` outputs: `embed_dim` for each transformer layer."""
         return [self.options["embed_dim"]] * self.options["num_layers"]
 
     def layer_features(self, wav: torch.Tensor) -> list[torch.Tensor]:
-        """Every transformer layer's output `(batch, frames, embed_dim)`, unmasked."""
+        """Every transformer layer's output, without masking.
+
+        Args:
+            wav (torch.Tensor): Waveforms at `sample_rate`, shape `(batch, time)`.
+
+        Returns:
+            list[torch.Tensor]: `num_layers` tensors of shape `(batch, frames, embed_dim)`.
+        """
         layers, _ = self.model.extract_features(self._prepare(wav))
         return layers
 
     # -- pre-training ---------------------------------------------------------------------
     @property
     def temperature(self) -> float:
+        """Current Gumbel-softmax temperature: `gumbel_start · gumbel_decay^step`, floored at
+        `gumbel_end` (`gumbel_start` without pretext heads)."""
         o = self.options
         step = int(self.pretext.step) if self.has_pretext else 0
         return max(o["gumbel_start"] * o["gumbel_decay"] ** step, o["gumbel_end"])
 
     def pretext_loss(self, wav: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """wav2vec 2.0's pre-training loss: contrastive + weighted diversity loss + weighted L2
+        penalty on the CNN features.
+
+        Args:
+            wav (torch.Tensor): Waveforms at `sample_rate`, shape `(batch, time)`.
+
+        Returns:
+            (torch.Tensor, dict[str, torch.Tensor]): The scalar loss and detached statistics
+            for logging (the loss terms, `accuracy`, code and probability perplexities,
+            `temperature`, `masked_share`, `embed_std`).
+
+        Raises:
+            ConfigError: If the encoder was built with `pretext=False`.
+        """
         self._need_pretext()
         o, p, m = self.options, self.pretext, self.model
         feats, _ = m.feature_extractor(self._prepare(wav), None)          # (B, N, C)
         # the CNN's gradient is scaled down for every term, the feature penalty included (as in
-        # the released code); unscaled, the penalty outweighed the contrastive term 10:1 in the
-        # CNN and shrank its output (recipes/wav2vec2/README.md)
+        # the released code); unscaled, the penalty outweighed the contrastive term in the CNN
+        # and shrank its output (recipes/wav2vec2/README.md)
         feats = scale_grad(feats, o["feature_grad_mult"])
         penalty = feats.float().pow(2).mean()
         proj = m.encoder.feature_projection
@@ -230,6 +290,7 @@ class Wav2Vec2Encoder(SSLEncoder):
         return loss, stats
 
     def after_step(self) -> None:
+        """Advance the step counter that anneals the Gumbel temperature."""
         if self.has_pretext:
             self.pretext.step += 1
 
@@ -237,14 +298,28 @@ class Wav2Vec2Encoder(SSLEncoder):
     @classmethod
     def from_torchaudio(cls, state_dict: dict[str, torch.Tensor], pretext: bool = False,
                         **overrides: Any) -> "Wav2Vec2Encoder":
-        """Build from a `torchaudio.models.wav2vec2_model(...).state_dict()` (or a Wav2Vec2Bundle's
-        model) and load it. The architecture is read from the tensor shapes; what shapes do not
-        tell (number of heads: embed_dim / 64; layer_norm_first and input standardisation: True for
-        layer_norm extractors, as in the released LARGE-LV60 models, False otherwise, as in
-        BASE; strides: 5 for kernel 10, else 2) can be given in
-        `overrides`, which take any option of this encoder. Dropouts default to 0 (a feature
-        extractor); a fine-tuned model's CTC head (`aux.*`) is dropped. The pretext heads, absent
-        from that format, start fresh."""
+        """Build an encoder from torchaudio-format weights and load them.
+
+        The architecture is read from the tensor shapes; what shapes do not tell (number of
+        heads: embed_dim / 64; layer_norm_first and input standardisation: True for layer_norm
+        extractors, as in the released LARGE-LV60 models, False otherwise, as in BASE; strides:
+        5 for kernel 10, else 2) can be given in `overrides`. Dropouts default to 0 (a feature
+        extractor); a fine-tuned model's CTC head (`aux.*`) is dropped. The pretext heads,
+        absent from that format, start fresh.
+
+        Args:
+            state_dict (dict[str, torch.Tensor]): A
+                `torchaudio.models.wav2vec2_model(...).state_dict()` (or a Wav2Vec2Bundle
+                model's).
+            pretext (bool, optional): Also build the pretext heads. (Default: ``False``)
+            **overrides: Any option of this encoder, overriding what the shapes imply.
+
+        Returns:
+            Wav2Vec2Encoder: The encoder with the weights loaded.
+
+        Raises:
+            ModelError: If the weights do not fit the inferred architecture.
+        """
         sd = torchaudio_keys(state_dict)
         opts = {**infer_torchaudio_options(sd), **overrides}
         enc = cls(size="base", pretext=pretext, **opts)
@@ -260,13 +335,24 @@ class Wav2Vec2Encoder(SSLEncoder):
 def masked_distractors(mask: torch.Tensor, n: int,
                        generator: torch.Generator | None = None
                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """For each masked frame of `mask (B, N)`: its utterance `row (M,)`, its `frame (M,)` and
-    `n` distractors `(M, n)` as indices into the flat list of masked frames (row-major).
+    """Draw contrastive distractors for every masked frame among the other masked frames of
+    the same utterance.
 
     Why: wav2vec 2.0 draws distractors uniformly from the *other masked* frames of the *same*
     utterance — same speaker and channel, so the model must tell content apart, not recording
     conditions. Rows have different numbers of masked frames; ranks within the row plus the
     row's offset in the flat list keep it one vectorised draw (`sample_excluding` on the rank).
+
+    Args:
+        mask (torch.Tensor): Bool mask, shape `(batch, frames)`, every row with at least two
+            masked frames.
+        n (int): Distractors per masked frame (drawn with replacement).
+        generator (torch.Generator or None, optional): Random generator.
+
+    Returns:
+        (torch.Tensor, torch.Tensor, torch.Tensor): For the M masked frames in row-major
+        order: the utterance `row` `(M,)`, the `frame` `(M,)`, and the distractors `(M, n)` as
+        indices into that flat list of masked frames.
     """
     row, frame = mask.nonzero(as_tuple=True)
     counts = mask.sum(1)
@@ -277,14 +363,28 @@ def masked_distractors(mask: torch.Tensor, n: int,
 
 
 def is_torchaudio_state_dict(data: Any) -> bool:
-    """True for a bare torchaudio wav2vec 2.0 / HuBERT state dict."""
+    """Whether `data` looks like a bare torchaudio wav2vec 2.0 / HuBERT state dict.
+
+    Args:
+        data (Any): A loaded file's content.
+
+    Returns:
+        bool: True if it has the feature extractor's and feature projection's weights.
+    """
     return (isinstance(data, dict) and "feature_extractor.conv_layers.0.conv.weight" in data
             and "encoder.feature_projection.projection.weight" in data)
 
 
 def torchaudio_keys(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Rename the old weight-norm names (`weight_g` / `weight_v`, torch < 2.1 saves) of the
-    position convolution to the parametrisation names current torchaudio uses."""
+    position convolution to the parametrisation names current torchaudio uses.
+
+    Args:
+        sd (dict[str, torch.Tensor]): A torchaudio wav2vec 2.0 state dict.
+
+    Returns:
+        dict[str, torch.Tensor]: The same tensors under current key names.
+    """
     out = {}
     for key, value in sd.items():
         key = re.sub(r"pos_conv_embed\.conv\.weight_g$",
@@ -296,7 +396,16 @@ def torchaudio_keys(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 
 def infer_torchaudio_options(sd: dict[str, torch.Tensor]) -> dict[str, Any]:
-    """The options of `Wav2Vec2Encoder` that a torchaudio state dict's shapes determine."""
+    """The options of `Wav2Vec2Encoder` that a torchaudio state dict's shapes determine.
+
+    Args:
+        sd (dict[str, torch.Tensor]): A state dict with current key names (see
+            `torchaudio_keys`).
+
+    Returns:
+        dict[str, Any]: Encoder options, with the guesses described in `from_torchaudio` and
+        all dropouts set to 0.
+    """
     conv = []
     i = 0
     while f"feature_extractor.conv_layers.{i}.conv.weight" in sd:

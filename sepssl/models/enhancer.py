@@ -14,63 +14,61 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..dsp import mixing
-from ..errors import ModelError
-from .registry import build_model
-from .speech_detector import SpeechDetector
+from ..errors import ModelError, SepsslError
+from ..files import check_format, first_line, load_weights_file, save_weights_file
+from .inference import InferenceRule
+from .registry import MODELS, build_model
 
 FORMAT = "sepssl-model/1"
 PRETRAINED = Path(__file__).resolve().parent.parent / "pretrained"
 
 
 class Enhancer(nn.Module):
-    """Maps noisy `(batch, time)` audio at `sample_rate` to enhanced speech `(batch, time)`."""
+    """Maps noisy `(batch, time)` audio at `sample_rate` to enhanced speech `(batch, time)`.
 
-    def __init__(self, model: dict[str, Any], n_outputs: int = 1,
-                 speech_outputs: list[int] | None = None, sample_rate: int = 16000,
-                 correction_alpha: float | None = None, mixture_consistency: bool = False,
-                 card: dict[str, Any] | None = None, atten_lim_db: float | None = None,
-                 speech_detector: dict[str, Any] | None = None):
+    Args:
+        model: the network's options (`{"name": "masker", ...}`, validated by the registry).
+        rule: which outputs are speech and how they are combined (the task's
+            `inference_rule()`; default: output 0 of a one-output network).
+        sample_rate: the rate the network runs at.
+        card: what the model file says about how it was trained.
+        atten_lim_db: inference only: `enhance` mixes the input back so that nothing is
+            attenuated by more than this (None: off).
+    """
+
+    def __init__(self, model: dict[str, Any], rule: InferenceRule | None = None,
+                 sample_rate: int = 16000, card: dict[str, Any] | None = None,
+                 atten_lim_db: float | None = None):
         super().__init__()
-        self.spec = {"name": model.get("name", "masker"),
-                     "kwargs": {k: v for k, v in model.items() if k != "name"}}
-        self.net = build_model(self.spec["name"], n_outputs=n_outputs, sample_rate=sample_rate,
-                               **self.spec["kwargs"])
+        options = MODELS.parse(model, "model.")
+        self.rule = rule if rule is not None else InferenceRule()
+        self.net = build_model(options, n_outputs=self.rule.n_outputs, sample_rate=sample_rate)
+        spec = options.model_dump(exclude={"name"})
         if getattr(self.net, "encoder_spec", None) is not None:
             # an SSL front-end: record what rebuilds it (not the file it was loaded from)
-            self.spec["kwargs"]["encoder"] = self.net.encoder_spec
-        self.n_outputs = n_outputs
-        self.speech_outputs = list(speech_outputs if speech_outputs is not None else [0])
+            spec["encoder"] = self.net.encoder_spec
+        self.spec = {"name": options.name, "kwargs": spec}
         self.sample_rate = sample_rate
-        self.correction_alpha = correction_alpha
-        self.mixture_consistency = mixture_consistency
-        self.atten_lim_db = atten_lim_db  # inference only: `enhance` mixes the input back (None: off)
+        self.atten_lim_db = atten_lim_db
         self.card = dict(card or {})
-        self.detector = None  # MixIT: weighs the other outputs by their speech probability
-        if speech_detector is not None:
-            self.detector = SpeechDetector(**speech_detector["config"])
-            self.detector.load_state_dict(speech_detector["state_dict"])
-            self.detector.requires_grad_(False).eval()
+
+    # the rule's settings, read (and, for experiments, set) through the enhancer
+    n_outputs = property(lambda self: self.rule.n_outputs)
+    speech_outputs = property(lambda self: self.rule.speech_outputs)
+    mixture_consistency = property(lambda self: self.rule.mixture_consistency)
+    detector = property(lambda self: self.rule.detector,
+                        lambda self, value: setattr(self.rule, "detector", value))
+    correction_alpha = property(lambda self: self.rule.correction_alpha,
+                                lambda self, value: setattr(self.rule, "correction_alpha", value))
 
     def separate(self, wav: torch.Tensor) -> torch.Tensor:
         """All outputs `(batch, n_outputs, time)`, projected to sum to the input if the model
         was trained with mixture consistency. Training and inference both go through here."""
-        est = self.net(wav)
-        return mixing.mixture_consistency(est, wav) if self.mixture_consistency else est
+        return self.rule.consistent(self.net(wav), wav)
 
     def forward(self, wav: torch.Tensor) -> torch.Tensor:
-        est = self.separate(wav)
-        speech = est[:, self.speech_outputs].sum(1)
-        if self.detector is not None:
-            others = [m for m in range(self.n_outputs) if m not in self.speech_outputs]
-            weights = self.detector.eval().probability(est[:, others]).to(est.dtype)
-            speech = speech + (weights.unsqueeze(-1) * est[:, others]).sum(1)
-        if self.correction_alpha:
-            # Noisier2Noise: trained on z = y + m with m at alpha times the noise level,
-            # E[x|z] = ((1 + a²)·E[y|z] − z) / a²; applied here to the observed mixture.
-            a2 = self.correction_alpha ** 2
-            speech = ((1 + a2) * speech - wav) / a2
-        return speech
+        """Enhanced speech `(batch, time)` from `(batch, time)`: the network, then its rule."""
+        return self.rule(self.separate(wav), wav)
 
     @torch.no_grad()
     def enhance(self, audio: torch.Tensor | str | os.PathLike, sample_rate: int | None = None,
@@ -94,58 +92,74 @@ class Enhancer(nn.Module):
                              atten_lim_db)
         return out[0] if squeeze else out
 
+    def with_speech_detector(self, detector: nn.Module) -> "Enhancer":
+        """This model with MixIT's speech detector in its rule: inference then adds every
+        output that is not speech, weighted by its speech probability.
+
+        Raises:
+            ModelError: every output is already speech (nothing for the detector to choose).
+        """
+        if self.n_outputs <= len(self.speech_outputs):
+            raise ModelError("every output of this model is already speech; a speech detector "
+                             "has nothing to choose")
+        data = self.to_dict()
+        data["speech_detector"] = {"config": detector.config,
+                                   "state_dict": {k: v.detach().cpu()
+                                                  for k, v in detector.state_dict().items()}}
+        return Enhancer.from_dict(data)
+
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "model": {"name": self.spec["name"], **self.spec["kwargs"]},
-                "n_outputs": self.n_outputs, "speech_outputs": self.speech_outputs,
-                "sample_rate": self.sample_rate, "correction_alpha": self.correction_alpha,
-                "mixture_consistency": self.mixture_consistency,
+                **self.rule.to_dict(), "sample_rate": self.sample_rate,
                 "atten_lim_db": self.atten_lim_db, "card": self.card,
-                "speech_detector": None if self.detector is None else {
-                    "config": self.detector.config,
-                    "state_dict": {k: v.detach().cpu()
-                                   for k, v in self.detector.state_dict().items()}},
                 "state_dict": {k: v.detach().cpu() for k, v in self.net.state_dict().items()}}
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the model as a weights-only file, atomically; returns its path."""
-        from ..files import save_weights_file
-
         return save_weights_file(self.to_dict(), path)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Enhancer":
-        enh = cls(data["model"], n_outputs=data["n_outputs"],
-                  speech_outputs=data["speech_outputs"], sample_rate=data["sample_rate"],
-                  correction_alpha=data.get("correction_alpha"),
-                  mixture_consistency=bool(data.get("mixture_consistency", False)),
-                  card=data.get("card"), atten_lim_db=data.get("atten_lim_db"),
-                  speech_detector=data.get("speech_detector"))
+        enh = cls(data["model"], rule=InferenceRule.from_dict(data),
+                  sample_rate=data["sample_rate"], card=data.get("card"),
+                  atten_lim_db=data.get("atten_lim_db"))
         enh.net.load_state_dict(data["state_dict"])
         return enh.eval()
 
 
 def load_model(name_or_path: str | os.PathLike = "default", device: str = "cpu") -> Enhancer:
-    """'default' (the shipped model), a sepssl model file (.pt) or a training checkpoint (.ckpt)."""
-    path = PRETRAINED / "default.pt" if str(name_or_path) == "default" else Path(name_or_path)
-    if not path.is_file():
-        hint = " (the package was installed without its model file)" if str(name_or_path) == "default" else ""
-        raise ModelError(f"{path}: model file not found{hint}")
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise ModelError(f"{path}: not a loadable sepssl model ({str(exc).splitlines()[0][:160]})") from None
+    """An enhancer from a model file, checked as it loads.
+
+    Args:
+        name_or_path: "default" (the shipped model), a sepssl model file (.pt) or a checkpoint
+            of `sepssl train` (.ckpt).
+        device: where to put it ("cpu", "cuda", "cuda:1").
+    Returns:
+        The `Enhancer`, in eval mode.
+    Raises:
+        ModelError: missing file, not a sepssl model, options or weights that do not match.
+    """
+    default = str(name_or_path) == "default"
+    path = PRETRAINED / "default.pt" if default else Path(name_or_path)
+    data = load_weights_file(path, "model", " (the package was installed without its model "
+                             "file)" if default else "")
     if isinstance(data, dict) and "sepssl_model" in data:  # a Lightning checkpoint from `sepssl train`
         meta = data["sepssl_model"]
         prefix = "enhancer.net."
         data = {**meta, "state_dict": {k[len(prefix):]: v for k, v in data["state_dict"].items()
                                        if k.startswith(prefix)}}
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ModelError(f"{path}: not a sepssl model file (expected format {FORMAT})")
+    check_format(data, path, FORMAT, "model")
+    rate = data.get("sample_rate")
+    if not isinstance(rate, int) or isinstance(rate, bool) or rate <= 0:
+        raise ModelError(f"{path}: its sample_rate {rate!r} is not a positive number of Hz")
     try:
         enh = Enhancer.from_dict(data)
+    except SepsslError as exc:
+        raise ModelError(f"{path}: {exc}") from None
     except Exception as exc:
-        raise ModelError(f"{path}: weights do not match the model it describes ({str(exc).splitlines()[0][:160]})") from None
+        raise ModelError(f"{path}: weights do not match the model it describes "
+                         f"({first_line(exc)})") from None
     try:
         return enh.to(device)
     except Exception as exc:
-        raise ModelError(f"cannot move the model to device {device!r} ({str(exc).splitlines()[0][:160]})") from None
+        raise ModelError(f"cannot move the model to device {device!r} ({first_line(exc)})") from None

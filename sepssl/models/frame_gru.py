@@ -20,10 +20,18 @@ from ..errors import ModelError
 
 
 class FrameGRU(nn.Module):
-    """`(batch, time)` → one value per STFT frame `(batch, time // hop + 1)`.
+    """GRU over STFT log-magnitudes that gives one value per STFT frame.
 
     Features are log-magnitudes centred per example, so the values do not depend on the
     recording level. Bidirectional by default (these scorers run offline, on whole crops).
+
+    Args:
+        sample_rate (int, optional): Sample rate of the input, in Hz. (Default: ``16000``)
+        n_fft (int, optional): FFT size, in samples. (Default: ``1024``)
+        hop (int, optional): STFT hop, in samples. (Default: ``256``)
+        hidden (int, optional): GRU width per direction. (Default: ``128``)
+        layers (int, optional): Number of GRU layers. (Default: ``2``)
+        bidirectional (bool, optional): Use a bidirectional GRU. (Default: ``True``)
     """
 
     def __init__(self, sample_rate: int = 16000, n_fft: int = 1024, hop: int = 256,
@@ -37,11 +45,20 @@ class FrameGRU(nn.Module):
 
     @property
     def config(self) -> dict[str, Any]:
+        """The constructor arguments, as stored in the model's file."""
         return {"sample_rate": self.sample_rate, "n_fft": self.n_fft, "hop": self.hop,
                 "hidden": self.hidden, "layers": self.layers,
                 "bidirectional": self.bidirectional}
 
     def forward(self, wav: torch.Tensor) -> torch.Tensor:
+        """One value per STFT frame, computed in float32.
+
+        Args:
+            wav (torch.Tensor): Input at `sample_rate`, shape `(batch, time)`.
+
+        Returns:
+            torch.Tensor: Values, shape `(batch, time // hop + 1)`.
+        """
         n_frames = wav.shape[-1] // self.hop + 1
         if wav.shape[-1] < self.n_fft:  # torch.stft's reflect padding needs n_fft // 2 samples
             wav = nn.functional.pad(wav, (0, self.n_fft - wav.shape[-1]))
@@ -55,7 +72,17 @@ class FrameGRU(nn.Module):
 
 def save_weights(model: FrameGRU, path: str | os.PathLike, file_format: str,
                  card: dict[str, Any] | None = None) -> Path:
-    """Write `model` as a weights-only file (atomically: temporary file, then rename)."""
+    """Write `model` as a weights-only file (atomically: temporary file, then rename).
+
+    Args:
+        model (FrameGRU): The model to save.
+        path (str or os.PathLike): Output file.
+        file_format (str): Format tag stored in the file and checked by `load_weights`.
+        card (dict or None, optional): Facts about the training run, stored as they are.
+
+    Returns:
+        Path: The file written.
+    """
     from ..files import save_weights_file
 
     data = {"format": file_format, "config": model.config, "card": dict(card or {}),
@@ -65,8 +92,23 @@ def save_weights(model: FrameGRU, path: str | os.PathLike, file_format: str,
 
 def load_weights(path: str | os.PathLike, cls: type[FrameGRU], file_format: str, what: str,
                  how_to_train: str, device: str | torch.device = "cpu") -> FrameGRU:
-    """A file written by `save_weights` as an instance of `cls`, in eval mode on `device`;
-    ModelError naming the file and `how_to_train` one if it is missing or not such a file."""
+    """Load a file written by `save_weights`.
+
+    Args:
+        path (str or os.PathLike): The file.
+        cls (type[FrameGRU]): Class to build from the stored config.
+        file_format (str): Format tag the file must carry.
+        what (str): What the file holds, for error messages (e.g. "SNR predictor").
+        how_to_train (str): How to make such a file, for the not-found message.
+        device (str or torch.device, optional): Where to put the model. (Default: ``"cpu"``)
+
+    Returns:
+        FrameGRU: An instance of `cls` in eval mode on `device`, with the file's card as `.card`.
+
+    Raises:
+        ModelError: If the file is missing, not loadable, of another format, or its weights do
+            not match its config.
+    """
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: {what} file not found; train one with {how_to_train}")
@@ -90,23 +132,45 @@ def load_weights(path: str | os.PathLike, cls: type[FrameGRU], file_format: str,
 def fit(build, speech_source, noise_source, steps: int, batch_loss, *,
         segment_seconds: float, batch_size: int, lr: float, seed: int, device: str,
         num_workers: int, desc: str, progress: bool) -> tuple[FrameGRU, dict[str, Any]]:
-    """Seed, build the model (`build()`), and train it for `steps` Adam steps on crops of
-    `speech_source` and `noise_source`; `batch_loss(model, speech, noise, generator)` gives
-    each step's loss. Returns the model (on the CPU, in eval mode) and the facts its file's
-    card records (steps, first / last losses, seconds). A plain loop: a few thousand steps of a
-    small GRU need none of Lightning's machinery."""
+    """Train a frame scorer with Adam on random crops of speech and noise.
+
+    A plain loop: a few thousand steps of a small GRU need none of Lightning's machinery.
+
+    Args:
+        build (Callable[[], FrameGRU]): Makes the model (called after seeding).
+        speech_source (str or os.PathLike): Speech: a folder or a .txt/.csv file list.
+        noise_source (str or os.PathLike): Noise, likewise.
+        steps (int): Number of optimiser steps (at least 1).
+        batch_loss (Callable): `batch_loss(model, speech, noise, generator)` → scalar loss of
+            one batch; `speech` and `noise` have shape `(batch, time)`.
+        segment_seconds (float): Crop length, in seconds.
+        batch_size (int): Crops per batch.
+        lr (float): Adam learning rate.
+        seed (int): Seed of the model, the data order and the batch generator.
+        device (str): Device to train on.
+        num_workers (int): Data loader workers.
+        desc (str): Name in the progress bar and messages.
+        progress (bool): Show a progress bar.
+
+    Returns:
+        (FrameGRU, dict[str, Any]): The model (on the CPU, in eval mode) and the facts its
+        file's card records (data, settings, first / last losses, training time, torch version).
+
+    Raises:
+        ConfigError: If `steps` is below 1.
+    """
     from torch.utils.data import DataLoader
     from tqdm import tqdm
 
-    from ..data.datasets import SpeechNoiseClips
+    from ..data.datasets import RawClips
     from ..errors import ConfigError
 
     if steps < 1:
         raise ConfigError(f"steps: {steps} — train the {desc} for at least one step")
     torch.manual_seed(seed)
     model = build()
-    data = SpeechNoiseClips(speech_source, noise_source, model.sample_rate, segment_seconds,
-                            items_per_epoch=steps * batch_size)  # one epoch = `steps` batches
+    data = RawClips({"speech": speech_source, "noise": noise_source}, model.sample_rate,
+                    segment_seconds, items_per_epoch=steps * batch_size)  # one epoch = `steps` batches
     loader = DataLoader(data, batch_size=batch_size, shuffle=True, drop_last=True,
                         num_workers=num_workers)
     model.to(device).train()

@@ -1,8 +1,8 @@
 """The default enhancer: a small STFT mask estimator (log-power in, BiGRU, sigmoid masks out).
 
 On a CPU, STFT-domain models train far more per minute than time-domain ones (asteroid's
-ConvTasNet / DPRNN took ~11 s a step against ~0.65 s here at the same batch), so this is the
-default; asteroid's models are available through `sepssl.models.build_model` for GPU users.
+ConvTasNet / DPRNN are many times slower per step at the same batch), so this is the default;
+asteroid's models are available through `sepssl.models.build_model` for GPU users.
 
 Optional SSL front-end (`encoder:`, see `sepssl.encoders.front_end`): frame features of a
 wav2vec 2.0 / CPC encoder (a learnt softmax-weighted sum of its layers, or one layer), layer-
@@ -24,9 +24,25 @@ from ..errors import ConfigError
 
 
 class STFTMasker(nn.Module):
-    """`(batch, time)` → `(batch, n_outputs, time)`, one real mask per output on the noisy STFT.
+    """STFT mask estimator: one real mask per output on the noisy STFT, from a BiGRU over the
+    log-power spectrum (plus the optional SSL front-end).
 
     The log-power features are centred per example, so the masks do not depend on input level.
+
+    Args:
+        n_outputs (int, optional): Number of output signals. (Default: ``1``)
+        sample_rate (int, optional): Sample rate of the input, in Hz. (Default: ``16000``)
+        n_fft (int, optional): FFT size, in samples. (Default: ``512``)
+        hop (int, optional): STFT hop, in samples. (Default: ``128``)
+        hidden (int, optional): GRU width per direction. (Default: ``192``)
+        layers (int, optional): Number of GRU layers. (Default: ``2``)
+        dropout (float, optional): Dropout between GRU layers. (Default: ``0.0``)
+        encoder (dict or None, optional): The model option `encoder:` (see
+            `sepssl.encoders.front_end`); ``None``: no SSL front-end. (Default: ``None``)
+
+    Raises:
+        ConfigError: If the `encoder` option is invalid, the encoder runs at another sample
+            rate, or `encoder.layers` does not fit the encoder.
     """
 
     def __init__(self, n_outputs: int = 1, sample_rate: int = 16000, n_fft: int = 512,
@@ -69,6 +85,14 @@ class STFTMasker(nn.Module):
         return dim
 
     def train(self, mode: bool = True):
+        """Set training mode, keeping a frozen encoder in eval mode.
+
+        Args:
+            mode (bool, optional): Training mode on or off. (Default: ``True``)
+
+        Returns:
+            STFTMasker: This module.
+        """
         super().train(mode)
         if self.encoder_spec is not None and self.encoder_spec["frozen"]:
             self.encoder.eval()  # a frozen encoder keeps its BatchNorm statistics and no dropout
@@ -95,6 +119,14 @@ class STFTMasker(nn.Module):
         return torch.cat([feats, x.transpose(1, 2).to(feats.dtype)], dim=-1)
 
     def forward(self, wav: torch.Tensor) -> torch.Tensor:
+        """Estimate the outputs by masking the input's STFT.
+
+        Args:
+            wav (torch.Tensor): Input at `sample_rate`, shape `(batch, time)`.
+
+        Returns:
+            torch.Tensor: Estimates, shape `(batch, n_outputs, time)`.
+        """
         length = wav.shape[-1]
         if length < self.n_fft:  # torch.stft's centred frames need n_fft // 2 samples of context
             wav = nn.functional.pad(wav, (0, self.n_fft - length))

@@ -1,25 +1,96 @@
 """Model registry: a config's `model:` section to a network.
 
 Every network maps `(batch, time)` to `(batch, n_outputs, time)` and carries `sample_rate`.
+Each model registers its typed options (`MODELS.register`); the asteroid models take the
+options of asteroid's constructors that matter for size and speed (the rest keep asteroid's
+defaults).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Literal
 
+from pydantic import model_validator
 from torch import nn
 
 from ..errors import ConfigError
+from ..schema import Fraction, Options, PositiveInt, Registry
 from .masker import STFTMasker
 
+MODELS: Registry = Registry("model")
 
-def _asteroid(cls_name: str) -> Callable[..., nn.Module]:
-    def build(n_outputs: int, sample_rate: int, **kwargs: Any) -> nn.Module:
-        import asteroid.models as am
 
-        net = getattr(am, cls_name)(n_src=n_outputs, sample_rate=sample_rate, **kwargs)
-        return _AsteroidAdapter(net, n_outputs, sample_rate)
+class FrontEndOptions(Options):
+    """A masker's SSL front-end (`model.encoder`): a pre-trained encoder file (`checkpoint`)
+    or an encoder `name` trained from scratch; `options` override its architecture options."""
 
-    return build
+    name: str | None = None
+    checkpoint: str | None = None
+    options: dict[str, Any] = {}
+    frozen: bool = True
+    layers: Literal["weighted", "last"] | int = "weighted"
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _known_encoder(self):
+        if self.checkpoint is None and self.name is None:
+            raise ValueError("give a checkpoint (a pre-trained encoder file) or a name (an "
+                             "encoder trained from scratch with the enhancer)")
+        if self.name is not None:
+            from ..encoders import ENCODERS
+
+            ENCODERS.parse({"name": self.name, **self.options}, "model.encoder.options.")
+        return self
+
+
+class MaskerOptions(Options):
+    name: Literal["masker"] = "masker"
+    n_fft: PositiveInt = 512
+    hop: PositiveInt = 128
+    hidden: PositiveInt = 192
+    layers: PositiveInt = 2
+    dropout: Fraction = 0.0
+    encoder: FrontEndOptions | None = None
+
+    @model_validator(mode="after")
+    def _hop_fits(self):
+        if self.hop > self.n_fft:
+            raise ValueError(f"hop {self.hop} is longer than n_fft {self.n_fft}")
+        return self
+
+
+class _AsteroidOptions(Options):
+    n_filters: PositiveInt | None = None
+    kernel_size: PositiveInt | None = None
+    stride: PositiveInt | None = None
+    bn_chan: PositiveInt | None = None
+
+
+class ConvTasNetOptions(_AsteroidOptions):
+    name: Literal["convtasnet"] = "convtasnet"
+    n_blocks: PositiveInt | None = None
+    n_repeats: PositiveInt | None = None
+    hid_chan: PositiveInt | None = None
+    skip_chan: PositiveInt | None = None
+    conv_kernel_size: PositiveInt | None = None
+    causal: bool | None = None
+
+
+class DPRNNOptions(_AsteroidOptions):
+    name: Literal["dprnn"] = "dprnn"
+    hid_size: PositiveInt | None = None
+    chunk_size: PositiveInt | None = None
+    hop_size: PositiveInt | None = None
+    n_repeats: PositiveInt | None = None
+    rnn_type: Literal["RNN", "LSTM", "GRU"] | None = None
+    num_layers: PositiveInt | None = None
+    dropout: Fraction | None = None
+    bidirectional: bool | None = None
+
+
+class SuDORMRFOptions(_AsteroidOptions):
+    name: Literal["sudormrf"] = "sudormrf"
+    num_blocks: PositiveInt | None = None
+    upsampling_depth: PositiveInt | None = None
 
 
 class _AsteroidAdapter(nn.Module):
@@ -34,20 +105,40 @@ class _AsteroidAdapter(nn.Module):
         return est[..., : wav.shape[-1]]
 
 
-MODELS: dict[str, Callable[..., nn.Module]] = {
-    "masker": STFTMasker,
-    "convtasnet": _asteroid("ConvTasNet"),
-    "dprnn": _asteroid("DPRNNTasNet"),
-    "sudormrf": _asteroid("SuDORMRFImprovedNet"),
-}
+def _asteroid(cls_name: str):
+    def build(n_outputs: int, sample_rate: int, **kwargs: Any) -> nn.Module:
+        import asteroid.models as am
+
+        net = getattr(am, cls_name)(n_src=n_outputs, sample_rate=sample_rate,
+                                    **{k: v for k, v in kwargs.items() if v is not None})
+        return _AsteroidAdapter(net, n_outputs, sample_rate)
+    return build
 
 
-def build_model(name: str, n_outputs: int, sample_rate: int, **kwargs: Any) -> nn.Module:
-    """A network by registry name; unknown names and options are ConfigErrors."""
-    if name not in MODELS:
-        raise ConfigError(f"model.name: unknown model {name!r}; choose one of {sorted(MODELS)}")
+def _masker(n_outputs: int, sample_rate: int, encoder=None, **kwargs: Any) -> nn.Module:
+    front_end = encoder.model_dump(exclude_none=True) if encoder is not None else None
+    return STFTMasker(n_outputs=n_outputs, sample_rate=sample_rate, encoder=front_end, **kwargs)
+
+
+MODELS.register("masker", MaskerOptions)(_masker)
+MODELS.register("convtasnet", ConvTasNetOptions)(_asteroid("ConvTasNet"))
+MODELS.register("dprnn", DPRNNOptions)(_asteroid("DPRNNTasNet"))
+MODELS.register("sudormrf", SuDORMRFOptions)(_asteroid("SuDORMRFImprovedNet"))
+
+
+def build_model(options: Options | dict[str, Any], n_outputs: int, sample_rate: int) -> nn.Module:
+    """A network from its options (or a `{name: ..., **options}` mapping, validated).
+
+    Args:
+        options: the `model:` section.
+        n_outputs: outputs the network emits.
+        sample_rate: the rate it runs at.
+    Returns:
+        `(batch, time) -> (batch, n_outputs, time)` module.
+    """
+    options = MODELS.parse(options, "model.")
+    kwargs = {k: getattr(options, k) for k in type(options).model_fields if k != "name"}
     try:
-        return MODELS[name](n_outputs=n_outputs, sample_rate=sample_rate, **kwargs)
+        return MODELS.get(options.name)(n_outputs=n_outputs, sample_rate=sample_rate, **kwargs)
     except TypeError as exc:
-        raise ConfigError(f"model: bad option for {name!r} ({exc})") from None
-
+        raise ConfigError(f"model: bad option for {options.name!r} ({exc})") from None

@@ -27,9 +27,17 @@ EPS = 1e-8
 
 
 def frames(x: torch.Tensor, n_fft: int = N_FFT, hop: int = HOP) -> torch.Tensor:
-    """Hann-windowed frames `(..., n_frames, n_fft)` of `(..., time)`, centred like
-    `torch.stft(center=True)` (so `time // hop + 1` frames, one per STFT column) but padded
-    with zeros, so that edge frames hold no mirrored signal."""
+    """Hann-windowed frames, centred like `torch.stft(center=True)` (one per STFT column) but
+    padded with zeros, so that edge frames hold no mirrored signal.
+
+    Args:
+        x (torch.Tensor): Signal, shape `(..., time)`.
+        n_fft (int, optional): Frame length, in samples. (Default: ``1024``)
+        hop (int, optional): Hop between frames, in samples. (Default: ``256``)
+
+    Returns:
+        torch.Tensor: Frames, shape `(..., time // hop + 1, n_fft)`.
+    """
     padded = nn.functional.pad(x, (n_fft // 2, n_fft // 2))
     window = torch.hann_window(n_fft, device=x.device, dtype=x.dtype)
     return padded.unfold(-1, n_fft, hop) * window
@@ -45,6 +53,18 @@ def segmental_snr(signal: torch.Tensor, noise: torch.Tensor, n_fft: int = N_FFT,
     scored `10·log10(S / (N + τS))`, τ = 10^(−cap/10), so that already-solved frames stop
     pulling the gradient (as `losses.snr` does per example). Frames where both are silent are
     0 dB.
+
+    Args:
+        signal (torch.Tensor): Signal, shape `(..., time)`.
+        noise (torch.Tensor): Noise (or error), same shape.
+        n_fft (int, optional): Frame length, in samples. (Default: ``1024``)
+        hop (int, optional): Hop between frames, in samples. (Default: ``256``)
+        soft_cap_db (float or None, optional): Soft cap in dB; ``None``: no cap.
+            (Default: ``None``)
+        eps (float, optional): Floor against division by zero and log of zero.
+
+    Returns:
+        torch.Tensor: SNR in dB, shape `(..., time // hop + 1)`.
     """
     s = frames(signal, n_fft, hop).pow(2).sum(-1)
     n = frames(noise, n_fft, hop).pow(2).sum(-1)
@@ -54,8 +74,18 @@ def segmental_snr(signal: torch.Tensor, noise: torch.Tensor, n_fft: int = N_FFT,
 
 
 class SNRPredictor(FrameGRU):
-    """`(batch, time)` → predicted segmental SNR in dB `(batch, time // hop + 1)`: a `FrameGRU`
-    with the 1024 / 256 framing of `segmental_snr`."""
+    """Predicts the segmental SNR in dB of each frame of a noisy recording: a `FrameGRU` with
+    the 1024 / 256 framing of `segmental_snr`, so its output `(batch, time // hop + 1)` lines up
+    with that function's frames.
+
+    Args:
+        sample_rate (int, optional): Sample rate of the input, in Hz. (Default: ``16000``)
+        n_fft (int, optional): FFT size, in samples. (Default: ``1024``)
+        hop (int, optional): STFT hop, in samples. (Default: ``256``)
+        hidden (int, optional): GRU width per direction. (Default: ``128``)
+        layers (int, optional): Number of GRU layers. (Default: ``2``)
+        bidirectional (bool, optional): Use a bidirectional GRU. (Default: ``True``)
+    """
 
     def __init__(self, sample_rate: int = 16000, n_fft: int = N_FFT, hop: int = HOP,
                  hidden: int = 128, layers: int = 2, bidirectional: bool = True):
@@ -64,13 +94,33 @@ class SNRPredictor(FrameGRU):
 
 def save_snr_predictor(model: SNRPredictor, path: str | os.PathLike,
                        card: dict[str, Any] | None = None) -> Path:
-    """Write `model` as a weights-only file."""
+    """Write `model` as a weights-only SNR predictor file.
+
+    Args:
+        model (SNRPredictor): The predictor.
+        path (str or os.PathLike): Output file.
+        card (dict or None, optional): Facts about the training run.
+
+    Returns:
+        Path: The file written.
+    """
     return save_weights(model, path, FORMAT, card)
 
 
 def load_snr_predictor(path: str | os.PathLike, device: str | torch.device = "cpu"
                        ) -> SNRPredictor:
-    """A predictor file written by `train_snr_predictor`, in eval mode on `device`."""
+    """Load a predictor file written by `train_snr_predictor`.
+
+    Args:
+        path (str or os.PathLike): The file.
+        device (str or torch.device, optional): Where to put the model. (Default: ``"cpu"``)
+
+    Returns:
+        SNRPredictor: The predictor in eval mode on `device`.
+
+    Raises:
+        ModelError: If the file is missing or not an SNR predictor file.
+    """
     return load_weights(path, SNRPredictor, FORMAT, "SNR predictor",
                         f"`python recipes/pseudose/train_snr_predictor.py --out {path}` "
                         "(see recipes/pseudose/README.md)", device)
@@ -85,12 +135,37 @@ def train_snr_predictor(speech_source: str | os.PathLike, noise_source: str | os
                         lr: float = 1e-3, hidden: int = 128, layers: int = 2,
                         seed: int = 0, device: str = "cpu", num_workers: int = 0,
                         progress: bool = True) -> Path:
-    """Train an SNR predictor on CLEAN speech + noise mixed on the fly; returns `out_path`.
+    """Train an SNR predictor on *clean* speech and noise mixed on the fly, and save it.
 
     Each step mixes a batch of speech and noise crops at SNRs uniform in `snr_db`, applies a
     random level, and regresses the true segmental SNR of every frame (clipped to
     `target_range_db`: below −30 dB or above 30 dB the purification weight no longer changes)
     with a Huber loss in dB.
+
+    Args:
+        speech_source (str or os.PathLike): Clean speech.
+        noise_source (str or os.PathLike): Noise.
+        out_path (str or os.PathLike): Predictor file to write.
+        steps (int): Number of training steps.
+        sample_rate (int, optional): Sample rate, in Hz. (Default: ``16000``)
+        segment_seconds (float, optional): Crop length, in seconds. (Default: ``2.0``)
+        batch_size (int, optional): Crops per batch. (Default: ``16``)
+        snr_db (tuple[float, float], optional): Range of mixing SNRs, in dB.
+        gain_db (tuple[float, float], optional): Range of mixture levels, in dB.
+        target_range_db (tuple[float, float], optional): Clipping range of the targets, in dB.
+        lr (float, optional): Adam learning rate. (Default: ``1e-3``)
+        hidden (int, optional): GRU width per direction. (Default: ``128``)
+        layers (int, optional): Number of GRU layers. (Default: ``2``)
+        seed (int, optional): Random seed. (Default: ``0``)
+        device (str, optional): Device to train on. (Default: ``"cpu"``)
+        num_workers (int, optional): Data loader workers. (Default: ``0``)
+        progress (bool, optional): Show a progress bar. (Default: ``True``)
+
+    Returns:
+        Path: `out_path`.
+
+    Raises:
+        ConfigError: If `steps` is below 1.
     """
     def batch_loss(model, speech, noise, gen):
         snr = mixing.uniform(speech.shape[0], *snr_db, speech, gen)

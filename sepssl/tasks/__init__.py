@@ -1,7 +1,8 @@
-"""THE BACKBONE: one module per front-end self-supervised task, all with the `Task` face.
+"""THE BACKBONE: one module per front-end self-supervised task, all with the `Task` interface.
 
-Adding a method = adding one module here whose `Task` subclass sets `name`; modules are found
-by name, so no list needs editing.
+Adding a method = adding one module here whose `Task` subclass registers itself with
+`@TASKS.register(name, Options)`; the modules of this package are imported here, so no list
+needs editing.
 """
 from __future__ import annotations
 
@@ -9,31 +10,27 @@ import importlib
 import pkgutil
 from typing import Any
 
-from ..errors import ConfigError
-from .base import Batch, Task
+from .base import TASKS, Batch, Task
+
+for _mod in pkgutil.iter_modules(__path__):
+    if _mod.name != "base":
+        importlib.import_module(f"{__name__}.{_mod.name}")
 
 
-def _discover() -> dict[str, type[Task]]:
-    for mod in pkgutil.iter_modules(__path__):
-        if mod.name != "base":
-            importlib.import_module(f"{__name__}.{mod.name}")
-    found: dict[str, type[Task]] = {}
-    stack = list(Task.__subclasses__())
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        if "name" in cls.__dict__:
-            found[cls.name] = cls
-    return dict(sorted(found.items()))
+def build_task(name_or_options: Any, **options: Any) -> Task:
+    """A task from its validated options, or from a name and keyword options (validated).
 
-
-TASKS: dict[str, type[Task]] = _discover()
-
-
-def build_task(name: str, **options: Any) -> Task:
-    if name not in TASKS:
-        raise ConfigError(f"task.name: unknown task {name!r}; choose one of {sorted(TASKS)}")
-    return TASKS[name](**options)
+    Args:
+        name_or_options: a task name ("mixit") or the `task:` section's options object.
+        **options: the options, with a name.
+    Returns:
+        The `Task`.
+    Raises:
+        ConfigError: unknown name, option, type or value, naming the key.
+    """
+    if isinstance(name_or_options, str):
+        return TASKS.get(name_or_options)(**options)
+    return TASKS.get(name_or_options.name)(name_or_options)
 
 
 __all__ = ["Batch", "Task", "TASKS", "build_task"]

@@ -1,14 +1,31 @@
-"""The face every front-end task shares: build (input, target) by mixing, score, pick speech."""
+"""The interface every front-end task shares: build (input, target) by mixing, score, pick speech.
+
+A task declares, as parts of its class:
+
+- `Options`: its typed settings (a `sepssl.schema.Options` with `name: Literal[...]`), validated
+  with the rest of the config before anything heavy runs;
+- `needs`: the raw data it reads (keys of the batch the loader yields: "speech" for the
+  recordings — noisy speech, or clean speech for the oracle — and "noise" for noise-only
+  clips); the loader reads exactly these;
+- `inference_rule()`: which outputs make the enhanced speech (`sepssl.models.InferenceRule`),
+  what validation, `infer` and every saved model apply;
+- `helpers(net)`: auxiliary networks it trains with (RemixIT's teacher, PseudoSE's SNR
+  predictor); the trainer holds them as submodules, so they move to the training device and are
+  saved in and restored from checkpoints; `after_step` updates them.
+"""
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
+from torch import nn
 
 from ..dsp import mixing
-from ..errors import ConfigError
+from ..models.inference import InferenceRule
+from ..schema import Options, Registry, validate
+
+TASKS: Registry = Registry("task")
 
 
 @dataclass
@@ -19,69 +36,87 @@ class Batch:
 
 
 class Task:
-    """Subclasses set `name`, `needs` (raw batch keys), `Options` (a dataclass of settings).
+    """Subclasses set `name`, `Options`, `needs`, and `n_outputs` / `speech_outputs` /
+    `mixture_consistency` (in `__init__` if they depend on the options), and register with
+    `@TASKS.register(name, Options)`.
 
-    `n_outputs`, `speech_outputs` and `mixture_consistency` describe the network the task
-    trains; they may depend on the options (set them in `__init__`). Tasks that need more than
-    the trained network (RemixIT's teacher) create it in `auxiliary` and update it in
-    `after_step`; the trainer keeps it on the training device and in checkpoints.
+    Args:
+        options: the validated options; or give them as keywords (validated here).
     """
 
     name: ClassVar[str]
+    Options: ClassVar[type[Options]]
     needs: ClassVar[tuple[str, ...]] = ("speech", "noise")
     n_outputs: int = 1
     speech_outputs: tuple[int, ...] = (0,)
     mixture_consistency: bool = False
 
-    @dataclass
-    class Options:
-        pass
-
-    def __init__(self, **options: Any):
-        fields = {f.name for f in dataclasses.fields(self.Options)}
-        unknown = sorted(set(options) - fields)
-        if unknown:
-            raise ConfigError(f"task.{unknown[0]}: unknown option for task {self.name!r}; "
-                              f"known: {sorted(fields)}")
-        self.options = self.Options(**options)
+    def __init__(self, options: Options | None = None, **values: Any):
+        if options is None:
+            options = validate(self.Options, {"name": self.name, **values}, "task.")
+        elif values:
+            raise TypeError("give the options either validated or as keywords, not both")
+        self.options = options
+        self._helpers: nn.ModuleDict | None = None
+        self._rule: InferenceRule | None = None
 
     def make_batch(self, raw: dict[str, torch.Tensor],
                    generator: torch.Generator | None = None) -> Batch:
+        """`raw` (the keys of `needs`, each `(batch, time)`) → the training pair, on its device."""
         raise NotImplementedError
 
     def loss(self, est: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """A scalar from the model's outputs `(batch, n_outputs, time)` and the batch."""
         raise NotImplementedError
 
-    def auxiliary(self, net: torch.nn.Module) -> torch.nn.Module | None:
-        """Called once with the network being trained; may return a module the task uses."""
-        return None
+    def build_helpers(self, net: nn.Module) -> dict[str, nn.Module]:
+        """The auxiliary networks this task trains with, built once for the network `net`."""
+        return {}
 
-    def after_step(self, net: torch.nn.Module) -> None:
+    def helpers(self, net: nn.Module) -> nn.ModuleDict:
+        """`build_helpers(net)` as a ModuleDict, built on the first call, the same after."""
+        if self._helpers is None:
+            self._helpers = nn.ModuleDict(self.build_helpers(net))
+        return self._helpers
+
+    def before_restore(self, net: nn.Module, state: dict[str, torch.Tensor],
+                       prefix: str) -> None:
+        """Called with a checkpoint's state dict before it is loaded; a task whose helpers
+        change shape while training (RemixIT's teacher replaced by the student) rebuilds
+        them here to the checkpoint's shapes. `prefix` starts the helpers' keys."""
+
+    def after_step(self, net: nn.Module) -> None:
         """Called after every optimiser step."""
 
-    def infer(self, est: torch.Tensor) -> torch.Tensor:
-        """The enhanced speech `(batch, time)` from the model's `(batch, outputs, time)`."""
-        return est[:, list(self.speech_outputs)].sum(1)
+    def build_inference_rule(self) -> InferenceRule:
+        """This task's inference rule (override to add a detector or a correction)."""
+        return InferenceRule(self.n_outputs, list(self.speech_outputs), self.mixture_consistency)
 
-    def export(self) -> dict[str, Any]:
-        """What an `Enhancer` needs at inference time."""
-        return {"n_outputs": self.n_outputs, "speech_outputs": list(self.speech_outputs),
-                "mixture_consistency": self.mixture_consistency, "correction_alpha": None}
+    def inference_rule(self) -> InferenceRule:
+        """The rule, built once (it may load a helper file, e.g. MixIT's speech detector)."""
+        if self._rule is None:
+            self._rule = self.build_inference_rule()
+        return self._rule
 
-
-def check_ranges(options: Any, *keys: str) -> None:
-    """Each named option must be a `[low, high]` pair with low ≤ high (a ConfigError if not)."""
-    for key in keys:
-        pair = getattr(options, key)
-        if len(pair) != 2 or pair[0] > pair[1]:
-            raise ConfigError(f"task.{key}: expected [low, high] with low <= high, got {pair}")
+    def infer(self, est: torch.Tensor, wav: torch.Tensor) -> torch.Tensor:
+        """The enhanced speech `(batch, time)` from the outputs `(batch, outputs, time)` of the
+        network on `wav` `(batch, time)`: the inference rule, the one every model file applies."""
+        rule = self.inference_rule().to(est.device)
+        return rule(rule.consistent(est, wav), wav)
 
 
 def signal_plus_noise(signal: torch.Tensor, noise: torch.Tensor, snr_db, gain_db,
                       generator: torch.Generator | None = None) -> Batch:
     """Input = signal + noise at an SNR drawn from `snr_db`, target = signal; one random gain
     from `gain_db` for both, after a shared peak limit. The pair both `supervised` (signal =
-    clean speech) and `noisy_target` (signal = noisy speech) train on."""
+    clean speech) and `noisy_target` (signal = noisy speech) train on.
+
+    Args:
+        signal, noise: `(batch, time)`.
+        snr_db, gain_db: `[low, high]` ranges in dB.
+    Returns:
+        A `Batch` with inputs `(batch, time)` and targets `(batch, 1, time)`.
+    """
     b = signal.shape[0]
     mixture, _ = mixing.mix_at_snr(signal, noise, mixing.uniform(b, *snr_db, signal, generator))
     mixture, signal = mixing.peak_normalize(mixture, signal)

@@ -27,14 +27,15 @@ because the noise was the same. Hand-written: no library implements the method.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Literal
 
 import torch
 
 from .. import losses
 from ..dsp import mixing
 from ..errors import ConfigError
-from .base import Batch, Task, check_ranges
+from ..schema import NonNegativeFloat, Options, Range
+from .base import TASKS, Batch, Task
 
 EPS = 1e-8
 POSITIVE_FLOOR_DB = -30.0
@@ -59,23 +60,19 @@ def negative_hinge(y_a: torch.Tensor, y_n: torch.Tensor, t_a: torch.Tensor, t_n:
     return torch.relu(_energy_db(t_a - t_n) - _energy_db(y_a - y_n))
 
 
+class ContrastiveMixturesOptions(Options):
+    name: Literal["contrastive_mixtures"] = "contrastive_mixtures"
+    snr_db: Range = (-5.0, 5.0)          # SNR of the premixture vs the added noise
+    gain_db: Range = (-20.0, 0.0)        # level augmentation (one per triplet)
+    lambda_pos: NonNegativeFloat = 1.0   # weight of the positive-pair distance
+    lambda_neg: NonNegativeFloat = 1.0   # weight of the negative-pair hinge
+
+
+@TASKS.register("contrastive_mixtures", ContrastiveMixturesOptions)
 class ContrastiveMixtures(Task):
     name = "contrastive_mixtures"
-
-    @dataclass
-    class Options:
-        snr_db: tuple[float, float] = (-5.0, 5.0)    # SNR of the premixture vs the added noise
-        gain_db: tuple[float, float] = (-20.0, 0.0)  # level augmentation (one per triplet)
-        lambda_pos: float = 1.0                      # weight of the positive-pair distance
-        lambda_neg: float = 1.0                      # weight of the negative-pair hinge
-
-    def __init__(self, **options):
-        super().__init__(**options)
-        o = self.options
-        check_ranges(o, "snr_db", "gain_db")
-        for key in ("lambda_pos", "lambda_neg"):
-            if getattr(o, key) < 0:
-                raise ConfigError(f"task.{key}: must be >= 0, got {getattr(o, key)}")
+    Options = ContrastiveMixturesOptions
+    needs = ("speech", "noise")
 
     def make_batch(self, raw, generator=None) -> Batch:
         speech, noise = raw["speech"], raw["noise"]

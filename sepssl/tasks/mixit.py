@@ -18,56 +18,65 @@ projected to sum to the MoM (mixture consistency).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Literal
 
 import torch
+from pydantic import model_validator
 
 from .. import losses
 from ..dsp import mixing
 from ..errors import ConfigError
-from ..models.speech_detector import model_file_entry
-from .base import Batch, Task
+from ..models.inference import InferenceRule
+from ..models.speech_detector import load_speech_detector
+from ..schema import NonNegativeFloat, Options, PositiveFloat, PositiveInt, Range
+from .base import TASKS, Batch, Task
 
 
 def sparsity(est: torch.Tensor) -> torch.Tensor:
     """Over-separation guard: `Σ rms_m / (√(Σ rms_m²)·M)` per example, small when few outputs
-    are active."""
+    are active. `est` `(batch, outputs, time)` → `(batch,)`."""
     rms = est.pow(2).mean(-1).add(1e-8).sqrt()
     return rms.sum(1) / (rms.pow(2).sum(1).sqrt() * est.shape[1])
 
 
+class MixITOptions(Options):
+    name: Literal["mixit"] = "mixit"
+    mode: Literal["enhance", "separate"] = "enhance"
+    outputs: PositiveInt = 4                     # M
+    speech_outputs: PositiveInt = 1              # enhance: outputs that hold speech
+    snr_db: Range = (-5.0, 30.0)                 # enhance: noisy speech vs the noise clip
+    gain_db: Range = (-20.0, 0.0)
+    loss: Literal["snr", "si_sdr"] = "snr"       # snr (soft cap) | si_sdr
+    soft_cap_db: PositiveFloat = 30.0
+    method: Literal["exact", "efficient"] = "exact"  # efficient: least squares
+    sparsity_weight: NonNegativeFloat = 0.0
+    speech_detector: str | None = None           # enhance: detector file for the other outputs
+
+    @model_validator(mode="after")
+    def _outputs_fit(self):
+        if self.outputs < 2 or (self.mode == "enhance" and not self.speech_outputs < self.outputs):
+            raise ValueError("need outputs >= 2 and, to enhance, 1 <= speech_outputs < outputs "
+                             f"(got outputs {self.outputs}, speech_outputs {self.speech_outputs})")
+        if self.speech_detector and self.mode != "enhance":
+            raise ValueError("speech_detector is only for mode enhance (separation keeps every "
+                             "output)")
+        return self
+
+
+@TASKS.register("mixit", MixITOptions)
 class MixIT(Task):
     name = "mixit"
+    Options = MixITOptions
     mixture_consistency = True
 
-    @dataclass
-    class Options:
-        mode: str = "enhance"                      # enhance | separate
-        outputs: int = 4                           # M
-        speech_outputs: int = 1                    # enhance: outputs that hold speech
-        snr_db: tuple[float, float] = (-5.0, 30.0)  # enhance: noisy speech vs the noise clip
-        gain_db: tuple[float, float] = (-20.0, 0.0)
-        loss: str = "snr"                          # snr (soft cap) | si_sdr
-        soft_cap_db: float = 30.0
-        method: str = "exact"                      # exact | efficient (least squares)
-        sparsity_weight: float = 0.0
-        speech_detector: str | None = None         # enhance: detector file for the other outputs
-
-    def __init__(self, **options):
-        super().__init__(**options)
+    def __init__(self, options=None, **values):
+        super().__init__(options, **values)
         o = self.options
-        if o.mode not in ("enhance", "separate"):
-            raise ConfigError(f"task.mode: {o.mode!r} is not 'enhance' or 'separate'")
-        if o.outputs < 2 or (o.mode == "enhance" and not 1 <= o.speech_outputs < o.outputs):
-            raise ConfigError("task.outputs / task.speech_outputs: need outputs ≥ 2 and, to "
-                              "enhance, 1 ≤ speech_outputs < outputs")
         self.n_outputs = o.outputs
         self.speech_outputs = (tuple(range(o.speech_outputs)) if o.mode == "enhance"
                                else tuple(range(o.outputs)))
         self.only_first = self.speech_outputs if o.mode == "enhance" else ()
-        if o.speech_detector and o.mode != "enhance":
-            raise ConfigError("task.speech_detector: only for mode enhance (separation keeps "
-                              "every output)")
+        self.needs = ("speech", "noise") if o.mode == "enhance" else ("speech",)
 
     def make_batch(self, raw, generator=None) -> Batch:
         o = self.options
@@ -85,11 +94,10 @@ class MixIT(Task):
         gain = 10 ** (mixing.uniform(mom.shape[0], *o.gain_db, mom, generator) / 20)
         return Batch(inputs=mom * gain[:, None], targets=refs * gain[:, None, None])
 
-    def export(self):
-        out = super().export()
-        if self.options.speech_detector:
-            out["speech_detector"] = model_file_entry(self.options.speech_detector)
-        return out
+    def build_inference_rule(self) -> InferenceRule:
+        detector = (load_speech_detector(self.options.speech_detector)
+                    if self.options.speech_detector else None)
+        return InferenceRule(self.n_outputs, list(self.speech_outputs), True, None, detector)
 
     def loss(self, est, batch):
         o = self.options

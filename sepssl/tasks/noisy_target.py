@@ -7,28 +7,34 @@ level) is available at inference through `correction_alpha`; by default f(y) is 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Literal
 
-from .base import Batch, Task, signal_plus_noise
-from .supervised import SignalLoss
+from ..models.inference import InferenceRule
+from ..schema import Options, PositiveFloat, Range
+from .base import TASKS, Batch, Task, signal_plus_noise
+from .supervised import SignalLossName, signal_loss
 
 
+class NoisyTargetOptions(Options):
+    name: Literal["noisy_target"] = "noisy_target"
+    extra_snr_db: Range = (0.0, 10.0)      # SNR of y against the added noise
+    gain_db: Range = (-20.0, 0.0)
+    loss: SignalLossName = "snr"
+    correction_alpha: PositiveFloat | None = None  # Noisier2Noise correction at inference
+
+
+@TASKS.register("noisy_target", NoisyTargetOptions)
 class NoisyTarget(Task):
     name = "noisy_target"
-
-    @dataclass
-    class Options:
-        extra_snr_db: tuple[float, float] = (0.0, 10.0)  # SNR of y against the added noise
-        gain_db: tuple[float, float] = (-20.0, 0.0)
-        loss: str = "snr"
-        correction_alpha: float | None = None             # Noisier2Noise correction at inference
+    Options = NoisyTargetOptions
+    needs = ("speech", "noise")
 
     def make_batch(self, raw, generator=None) -> Batch:
         return signal_plus_noise(raw["speech"], raw["noise"], self.options.extra_snr_db,
                                  self.options.gain_db, generator)
 
     def loss(self, est, batch):
-        return SignalLoss(self.options.loss)(est[:, 0], batch.targets[:, 0])
+        return signal_loss(self.options.loss, est[:, 0], batch.targets[:, 0])
 
-    def export(self):
-        return {**super().export(), "correction_alpha": self.options.correction_alpha}
+    def build_inference_rule(self) -> InferenceRule:
+        return InferenceRule(correction_alpha=self.options.correction_alpha)

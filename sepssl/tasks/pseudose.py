@@ -15,14 +15,16 @@ ones hardly do. Hand-written: no library implements PseudoSE or its purification
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Literal
 
 import torch
+from pydantic import model_validator
 
 from .. import losses
 from ..errors import ConfigError
 from ..models import snr_predictor as sp
-from .base import Batch, Task, check_ranges, signal_plus_noise
+from ..schema import Options, PositiveFloat, Range
+from .base import TASKS, Batch, Task, signal_plus_noise
 
 SEGMENT_SOFT_CAP_DB = 30.0  # frames already estimated this well stop pulling the gradient
 
@@ -43,51 +45,51 @@ def weighted_segmental_neg_snr(est: torch.Tensor, ref: torch.Tensor, weights: to
     return -(weights * seg).sum() / (weights.sum() + sp.EPS)
 
 
+class PseudoSEOptions(Options):
+    name: Literal["pseudose"] = "pseudose"
+    snr_db: Range = (-5.0, 5.0)         # SNR of the pseudo-source vs the added noise
+    gain_db: Range = (-20.0, 0.0)       # level augmentation
+    purification: bool = False          # frame weights from the SNR predictor
+    snr_predictor: str | None = None    # its file (needed with purification)
+    weight_scale_db: PositiveFloat = 1.0  # w = logistic(predicted SNR / this)
+
+    @model_validator(mode="after")
+    def _predictor_given(self):
+        if self.purification and not self.snr_predictor:
+            raise ValueError("purification needs task.snr_predictor, an SNR predictor file "
+                             "(make one with `sepssl helper snr-predictor`), or set "
+                             "task.purification=false")
+        return self
+
+
+@TASKS.register("pseudose", PseudoSEOptions)
 class PseudoSE(Task):
     name = "pseudose"
+    Options = PseudoSEOptions
+    needs = ("speech", "noise")
 
-    @dataclass
-    class Options:
-        snr_db: tuple[float, float] = (-5.0, 5.0)    # SNR of the pseudo-source vs the added noise
-        gain_db: tuple[float, float] = (-20.0, 0.0)  # level augmentation
-        purification: bool = False                   # frame weights from the SNR predictor
-        snr_predictor: str | None = None             # its file (needed with purification)
-        weight_scale_db: float = 1.0                 # w = logistic(predicted SNR / this)
-
-    def __init__(self, **options):
-        super().__init__(**options)
-        o = self.options
-        check_ranges(o, "snr_db", "gain_db")
-        if o.weight_scale_db <= 0:
-            raise ConfigError(f"task.weight_scale_db: must be positive, got {o.weight_scale_db}")
-        if o.purification and not o.snr_predictor:
-            raise ConfigError("task.snr_predictor: purification needs an SNR predictor file; "
-                              "train one with `python recipes/pseudose/train_snr_predictor.py` "
-                              "and give its path, or set task.purification=false")
-        self._predictor: sp.SNRPredictor | None = None
-
-    def predictor(self, device: torch.device | str = "cpu") -> sp.SNRPredictor:
-        """The frozen SNR predictor, loaded once (onto `device` the first time)."""
-        if self._predictor is None:
-            model = sp.load_snr_predictor(self.options.snr_predictor, device)
-            self._predictor = model.requires_grad_(False).eval()
-        return self._predictor
-
-    def auxiliary(self, net):
-        """With purification: the frozen predictor, so the trainer keeps it on the device."""
+    def build_helpers(self, net):
+        """With purification: the frozen SNR predictor, loaded from its file."""
         if not self.options.purification:
-            return None
-        model = self.predictor()
+            return {}
+        model = sp.load_snr_predictor(self.options.snr_predictor).requires_grad_(False).eval()
         rate = getattr(net, "sample_rate", None)
         if rate is not None and rate != model.sample_rate:
             raise ConfigError(f"task.snr_predictor: {self.options.snr_predictor} was trained at "
                               f"{model.sample_rate} Hz but the model runs at {rate} Hz; "
                               "train a predictor at the model's rate")
-        return model
+        return {"snr_predictor": model}
+
+    def predictor(self) -> sp.SNRPredictor:
+        """The frozen SNR predictor (loaded on first use if the trainer has not yet)."""
+        helpers = self.helpers(None) if self._helpers is None else self._helpers
+        if "snr_predictor" not in helpers:
+            raise ConfigError("task pseudose: the SNR predictor is only used with purification")
+        return helpers["snr_predictor"]
 
     def frame_weights(self, pseudo_source: torch.Tensor) -> torch.Tensor:
         """`(batch, frames)` purification weights in (0, 1) for `(batch, time)` pseudo-sources."""
-        model = self.predictor(pseudo_source.device).eval()  # Lightning's .train() reaches it
+        model = self.predictor().eval()  # Lightning's .train() reaches it
         param = next(model.parameters())
         with torch.no_grad():
             snr = model(pseudo_source.detach().to(param.device, param.dtype))
@@ -103,6 +105,7 @@ class PseudoSE(Task):
     def loss(self, est, batch):
         if batch.weights is None:
             return losses.neg_snr(est[:, 0], batch.targets[:, 0])
-        n_fft, hop = ((self._predictor.n_fft, self._predictor.hop) if self._predictor is not None
-                      else (sp.N_FFT, sp.HOP))
+        helpers = self._helpers if self._helpers is not None else {}
+        model = helpers["snr_predictor"] if "snr_predictor" in helpers else None
+        n_fft, hop = (model.n_fft, model.hop) if model is not None else (sp.N_FFT, sp.HOP)
         return weighted_segmental_neg_snr(est[:, 0], batch.targets[:, 0], batch.weights, n_fft, hop)

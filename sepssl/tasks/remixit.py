@@ -11,15 +11,19 @@ replaced by it every `replace_every` steps (`replace`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+from typing import Literal
 
 import torch
+from pydantic import model_validator
 from torch import nn
 
 from .. import losses
 from ..dsp import mixing
 from ..errors import ConfigError
-from .base import Batch, Task
+from ..models.inference import InferenceRule
+from ..schema import Fraction, Options, PositiveInt, Range
+from .base import TASKS, Batch, Task
 
 
 class Teacher(nn.Module):
@@ -35,45 +39,60 @@ class Teacher(nn.Module):
         self.enhancer.eval()
         return self.enhancer(wav)
 
+    def become(self, net: nn.Module) -> None:
+        """Take the student's architecture (a copy of `net`) and its one-output rule."""
+        self.enhancer.net = copy.deepcopy(net).requires_grad_(False)
+        self.enhancer.rule = InferenceRule()
+
 
 def clamped_neg_si_sdr(est: torch.Tensor, ref: torch.Tensor, limit: float = 30.0) -> torch.Tensor:
     return -losses.si_sdr(est, ref).clamp(-limit, limit)
 
 
+class RemixITOptions(Options):
+    name: Literal["remixit"] = "remixit"
+    teacher: str | None = None           # model file / checkpoint the teacher starts from
+    teacher_update: Literal["ema", "replace"] = "ema"
+    momentum: Fraction = 0.99            # ema: teacher <- m·teacher + (1 − m)·student
+    replace_every: PositiveInt = 1000    # replace: steps between teacher replacements
+    gain_db: Range = (-20.0, 0.0)
+
+    @model_validator(mode="after")
+    def _teacher_given(self):
+        if not self.teacher:
+            raise ValueError("RemixIT needs task.teacher, a trained model to start its teacher "
+                             "from, e.g. sepssl/pretrained/default.pt or runs/mixit/model.pt")
+        return self
+
+
+@TASKS.register("remixit", RemixITOptions)
 class RemixIT(Task):
     name = "remixit"
+    Options = RemixITOptions
     needs = ("speech",)
 
-    @dataclass
-    class Options:
-        teacher: str | None = None             # model file / checkpoint the teacher starts from
-        teacher_update: str = "ema"            # ema | replace
-        momentum: float = 0.99                 # ema: teacher ← m·teacher + (1 − m)·student
-        replace_every: int = 1000              # replace: steps between teacher replacements
-        gain_db: tuple[float, float] = (-20.0, 0.0)
+    @property
+    def teacher(self) -> Teacher | None:
+        return None if self._helpers is None else self._helpers["teacher"]
 
-    def __init__(self, **options):
-        super().__init__(**options)
-        o = self.options
-        if o.teacher_update not in ("ema", "replace"):
-            raise ConfigError(f"task.teacher_update: {o.teacher_update!r} is not 'ema' or 'replace'")
-        if not 0.0 <= o.momentum < 1.0:
-            raise ConfigError(f"task.momentum: must be in [0, 1), got {o.momentum}")
-        self.teacher: Teacher | None = None
-
-    def auxiliary(self, net):
+    def build_helpers(self, net):
         from ..models.enhancer import load_model
 
-        if not self.options.teacher:
-            raise ConfigError("task.teacher: RemixIT needs a trained model to start its teacher "
-                              "from, e.g. sepssl/pretrained/default.pt or runs/mixit/model.pt")
-        self.teacher = Teacher(load_model(self.options.teacher))
-        same = _same_shapes(self.teacher.enhancer.net, net)
-        if self.options.teacher_update == "ema" and not same:
+        teacher = Teacher(load_model(self.options.teacher))
+        if self.options.teacher_update == "ema" and not _same_shapes(teacher.enhancer.net, net):
             raise ConfigError(f"task.teacher: {self.options.teacher} has another architecture "
                               "than the student, so it cannot follow it by EMA; use "
                               "teacher_update: replace, or a teacher of the student's shape")
-        return self.teacher
+        return {"teacher": teacher}
+
+    def before_restore(self, net, state, prefix):
+        """A teacher replaced by the student has the student's shapes in the checkpoint."""
+        teacher = self.helpers(net)["teacher"]
+        key = prefix + "teacher.enhancer.net."
+        saved = {k[len(key):]: v.shape for k, v in state.items() if k.startswith(key)}
+        own = {k: v.shape for k, v in teacher.enhancer.net.state_dict().items()}
+        if saved and saved != own:
+            teacher.become(net)
 
     def after_step(self, net):
         t, o = self.teacher, self.options
@@ -87,22 +106,15 @@ class RemixIT(Task):
                     else:
                         mine.copy_(theirs)
         elif int(t.steps) % o.replace_every == 0:
-            self._replace(net)
-
-    def _replace(self, net):
-        import copy
-
-        enh = self.teacher.enhancer
-        if not _same_shapes(enh.net, net):  # first replacement of a teacher of another shape
-            enh.net = copy.deepcopy(net).requires_grad_(False)
-            enh.n_outputs, enh.speech_outputs = 1, [0]
-            enh.mixture_consistency, enh.correction_alpha = False, None
-        else:
-            enh.net.load_state_dict(net.state_dict())
+            if not _same_shapes(t.enhancer.net, net):  # first replacement of another shape
+                t.become(net)
+            else:
+                t.enhancer.net.load_state_dict(net.state_dict())
 
     def make_batch(self, raw, generator=None) -> Batch:
         if self.teacher is None:
-            raise ConfigError("task remixit: the teacher is set up by the trainer (auxiliary)")
+            raise ConfigError("task remixit: the teacher is a helper the trainer builds "
+                              "(task.helpers(net)) before the first batch")
         x = raw["speech"]
         x = x * (10 ** (mixing.uniform(x.shape[0], *self.options.gain_db, x, generator) / 20))[:, None]
         speech = self.teacher(x).to(x.dtype)

@@ -12,34 +12,44 @@ enhancement model (a `supervised` one = the paper's clean-target pre-training, a
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Annotated, Literal
 
 import torch
+from pydantic import Field
 
 from .. import losses
 from ..dsp import mixing
-from .base import Batch, Task
+from ..errors import ConfigError
+from ..schema import Int, Options, Range
+from .base import TASKS, Batch, Task
 
 
+class SeparationOptions(Options):
+    name: Literal["separation"] = "separation"
+    outputs: Annotated[Int, Field(ge=2)] = 2  # at least the two talkers (PIT picks the best)
+    level_db: Range = (-5.0, 5.0)             # second talker against the first
+    noise_snr_db: Range | None = None         # add noise at this SNR (None: no noise)
+    gain_db: Range = (-20.0, 0.0)
+
+
+@TASKS.register("separation", SeparationOptions)
 class Separation(Task):
     name = "separation"
+    Options = SeparationOptions
 
-    @dataclass
-    class Options:
-        outputs: int = 2
-        level_db: tuple[float, float] = (-5.0, 5.0)   # second talker against the first
-        noise_snr_db: tuple[float, float] | None = None  # add noise at this SNR (None: no noise)
-        gain_db: tuple[float, float] = (-20.0, 0.0)
-
-    def __init__(self, **options):
-        super().__init__(**options)
+    def __init__(self, options=None, **values):
+        super().__init__(options, **values)
         self.n_outputs = self.options.outputs
         self.speech_outputs = tuple(range(self.n_outputs))
+        self.needs = ("speech", "noise") if self.options.noise_snr_db is not None else ("speech",)
 
     def make_batch(self, raw, generator=None) -> Batch:
         o = self.options
         first = raw["speech"]
         b = first.shape[0]
+        if b < 2:
+            raise ConfigError("data.batch_size: separation pairs each utterance with another one "
+                              f"of its batch, so it needs at least 2 (got {b})")
         second = mixing.scale_to_snr(first, first.roll(1, 0),
                                      -mixing.uniform(b, *o.level_db, first, generator))
         sources = torch.stack([first, second], 1)

@@ -5,34 +5,39 @@ self-supervised task is compared with at the same model size and number of steps
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Literal
 
 import torch
 
 from .. import losses
-from .base import Batch, Task, signal_plus_noise
+from ..schema import Options, Range
+from .base import TASKS, Batch, Task, signal_plus_noise
+
+SignalLossName = Literal["snr", "si_sdr"]
 
 
-@dataclass
-class SignalLoss:
-    loss: str = "snr"            # "snr" (keeps the level) or "si_sdr"
-
-    def __call__(self, est: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
-        return losses.neg_snr(est, ref) if self.loss == "snr" else losses.neg_si_sdr(est, ref)
+def signal_loss(name: SignalLossName, est: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+    """Negative SNR ("snr": keeps the level) or negative SI-SDR ("si_sdr") of `(batch, time)`
+    signals, averaged over the batch."""
+    return losses.neg_snr(est, ref) if name == "snr" else losses.neg_si_sdr(est, ref)
 
 
+class SupervisedOptions(Options):
+    name: Literal["supervised"] = "supervised"
+    snr_db: Range = (-5.0, 20.0)   # input SNR range of the training mixtures
+    gain_db: Range = (-20.0, 0.0)  # level augmentation
+    loss: SignalLossName = "snr"
+
+
+@TASKS.register("supervised", SupervisedOptions)
 class Supervised(Task):
     name = "supervised"
-
-    @dataclass
-    class Options:
-        snr_db: tuple[float, float] = (-5.0, 20.0)   # input SNR range of the training mixtures
-        gain_db: tuple[float, float] = (-20.0, 0.0)  # level augmentation
-        loss: str = "snr"
+    Options = SupervisedOptions
+    needs = ("speech", "noise")   # speech: CLEAN speech here
 
     def make_batch(self, raw, generator=None) -> Batch:
         return signal_plus_noise(raw["speech"], raw["noise"], self.options.snr_db,
                                  self.options.gain_db, generator)
 
     def loss(self, est, batch):
-        return SignalLoss(self.options.loss)(est[:, 0], batch.targets[:, 0])
+        return signal_loss(self.options.loss, est[:, 0], batch.targets[:, 0])

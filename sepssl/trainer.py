@@ -1,0 +1,182 @@
+"""The one Trainer builder of `sepssl train` and `sepssl pretrain`, and what both share.
+
+Lightning gives the loop, checkpoints, resume, progress bar, mixed precision and DDP. This module
+sets it up the same way for both commands: checkpoints under `out_dir/checkpoints` (`last.ckpt`
+is resumed when `trainer.resume`), CSV logs, the precision rule (16-mixed on a GPU, 32 on a
+CPU), the learning-rate schedule, and an export callback that writes the result file on rank
+zero once training ends. Library code prints nothing and leaves the global warning filters
+alone: messages go through the `sepssl` logger on rank zero, and the Lightning warnings that
+do not apply to sepssl (few loader workers by design, frozen helpers in eval mode) are
+silenced only while `fit` runs.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+import lightning as L
+import torch
+from lightning.pytorch.utilities import rank_zero_only
+
+from .config import TrainerConfig, to_yaml
+from .errors import ConfigError
+from .files import write_text
+
+log = logging.getLogger("sepssl")
+
+# Lightning warnings that are expected in sepssl runs (silenced while `fit` runs, not globally)
+EXPECTED_WARNINGS = (".*does not have many workers.*", ".*module\\(s\\) in eval mode.*",
+                     ".*pkg_resources is deprecated.*")
+
+
+@rank_zero_only
+def info(message: str) -> None:
+    """Log `message` once (rank zero) through the `sepssl` logger."""
+    log.info(message)
+
+
+def lr_factor(schedule: str, warmup_steps: int, max_steps: int) -> Callable[[int], float]:
+    """The learning-rate multiplier at each step: a linear warm-up, then constant or a cosine
+    decay that reaches 0 at `max_steps` (a fine-tuning stage settles instead of wandering).
+
+    Args:
+        schedule: "constant" or "cosine".
+        warmup_steps: steps of linear warm-up from 0.
+        max_steps: the run's last step.
+    Returns:
+        `factor(step) -> float`, for `torch.optim.lr_scheduler.LambdaLR`.
+    """
+    if schedule not in ("constant", "cosine"):
+        raise ConfigError(f"optim.schedule: {schedule!r} is not one of constant, cosine")
+
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        if schedule == "constant":
+            return 1.0
+        done = min(1.0, (step - warmup_steps) / max(1, max_steps - warmup_steps))
+        return 0.5 * (1.0 + math.cos(math.pi * done))
+    return factor
+
+
+def scheduled(optimizer: torch.optim.Optimizer, factor: Callable[[int], float]) -> dict[str, Any]:
+    """What `configure_optimizers` returns: the optimiser and a per-step LambdaLR."""
+    sched = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    return {"optimizer": optimizer, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+def copy_matching_weights(target: torch.nn.Module, source: dict[str, torch.Tensor],
+                          origin: str) -> list[str]:
+    """Load the tensors of `source` whose name and shape match `target`'s; the rest stay fresh.
+
+    Args:
+        target: the network to initialise.
+        source: a state dict.
+        origin: where `source` came from, for messages.
+    Returns:
+        The names of `target`'s tensors left fresh (logged once).
+    Raises:
+        ConfigError: `source` shares no tensor with `target`.
+    """
+    own = target.state_dict()
+    fresh = [k for k, v in own.items() if k not in source or source[k].shape != v.shape]
+    if len(fresh) == len(own):
+        raise ConfigError(f"trainer.init_from: {origin} shares no weights with this model")
+    target.load_state_dict({**own, **{k: source[k] for k in own if k not in fresh}})
+    if fresh:
+        info(f"init_from {origin}: kept fresh (not in it, or another shape): "
+             f"{', '.join(fresh[:6])}{' …' if len(fresh) > 6 else ''}")
+    return fresh
+
+
+def hardware() -> str:
+    """What trained: the GPU's name, or the CPU and its torch threads."""
+    return (torch.cuda.get_device_name() if torch.cuda.is_available()
+            else f"cpu ({torch.get_num_threads()} threads)")
+
+
+def earlier_seconds(card: Path) -> float:
+    """Training seconds of the runs before this one in the same out_dir (resumed runs add up)."""
+    try:
+        data = json.loads(card.read_text())
+    except (OSError, ValueError):
+        return 0.0
+    return float(data.get("train_seconds_total", data.get("train_seconds_this_run", 0.0)))
+
+
+class Export(L.Callback):
+    """Once training ends: save the full state as `last.ckpt` (a later run resumes there),
+    then, on rank zero, call `export(module, trainer, card)` with the run's timing in `card`.
+
+    Args:
+        last: the path of `last.ckpt`.
+        export: writes the result file(s).
+        card_path: the previous run's card in the same folder, for the total training time.
+        resumed: whether this run resumed from `last`.
+    """
+
+    def __init__(self, last: Path, export: Callable[..., None], card_path: Path, resumed: bool):
+        self.last, self.export, self.card_path, self.resumed = last, export, card_path, resumed
+        self.started = time.time()
+
+    def on_train_end(self, trainer, module) -> None:
+        trainer.save_checkpoint(self.last, weights_only=False)
+        if trainer.is_global_zero:
+            seconds = time.time() - self.started
+            earlier = earlier_seconds(self.card_path) if self.resumed else 0.0
+            self.export(module, trainer, {
+                "steps": int(trainer.global_step),
+                "train_seconds_this_run": round(seconds, 1),
+                "train_seconds_total": round(seconds + earlier, 1),
+                "hardware": hardware(), "torch": str(torch.__version__)})
+
+
+def fit(module: L.LightningModule, t: TrainerConfig, config: dict[str, Any],
+        train_loader, valid_loader=None, *, checkpoint: L.Callback, export: Callable[..., None],
+        card_name: str, grad_clip: float | None, extra_callbacks: list[L.Callback] = ()
+        ) -> L.Trainer:
+    """Build the Trainer, write `out_dir/config.yaml`, train (resuming `last.ckpt` if there is
+    one and `t.resume`), and export through `export` on rank zero.
+
+    Args:
+        module: the LightningModule.
+        t: the `trainer:` section.
+        config: the complete config, written as `config.yaml`.
+        train_loader, valid_loader: the data (no validation if None).
+        checkpoint: the ModelCheckpoint callback (what it monitors differs per command).
+        export: `export(module, trainer, card)` writes the result.
+        card_name: the result's card file in out_dir (for the total time of resumed runs).
+        grad_clip: gradient-norm clip (None: off).
+        extra_callbacks: more callbacks.
+    Returns:
+        The Trainer, after `fit`.
+    """
+    out = Path(t.out_dir)
+    last = out / "checkpoints" / "last.ckpt"
+    resume = str(last) if t.resume and last.is_file() else None
+    gpu = t.accelerator in ("gpu", "cuda") or (t.accelerator == "auto" and torch.cuda.is_available())
+    precision = ("16-mixed" if gpu else "32-true") if t.precision == "auto" else t.precision
+    validating = valid_loader is not None
+    trainer = L.Trainer(
+        default_root_dir=out, max_steps=t.max_steps,
+        max_time={"minutes": t.max_minutes} if t.max_minutes else None,
+        max_epochs=-1, accelerator=t.accelerator, devices=t.devices, num_nodes=t.num_nodes,
+        strategy=t.strategy, precision=precision, gradient_clip_val=grad_clip,
+        val_check_interval=t.val_every_steps if validating else None,
+        check_val_every_n_epoch=None, log_every_n_steps=t.log_every_steps,
+        callbacks=[checkpoint, L.pytorch.callbacks.LearningRateMonitor("step"), *extra_callbacks,
+                   Export(last, export, out / card_name, resume is not None)],
+        enable_progress_bar=t.progress, logger=L.pytorch.loggers.CSVLogger(out, name="logs"),
+        num_sanity_val_steps=0, enable_model_summary=False)
+    if trainer.is_global_zero:
+        write_text(out / "config.yaml", to_yaml(config))
+    with warnings.catch_warnings():
+        for pattern in EXPECTED_WARNINGS:
+            warnings.filterwarnings("ignore", pattern)
+        trainer.fit(module, train_loader, valid_loader, ckpt_path=resume, weights_only=True)
+    return trainer
