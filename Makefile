@@ -1,5 +1,5 @@
 # The two commands of the README. Each one does the whole set-up first (idempotent).
-.PHONY: setup demo test
+.PHONY: setup demo test test-fast
 
 setup:
 	bash scripts/setup.sh
@@ -11,3 +11,8 @@ demo: setup
 # The test suite (what CI runs). Pytest's exit code 5 (no tests collected) is a failure too.
 test: setup
 	.venv/bin/python -m pytest -q --timeout=600 tests
+
+# The fast tier while editing: everything but the end-to-end / training / corpus-building tests
+# (those are marked `slow`); `make test` and CI still run the whole suite.
+test-fast: setup
+	.venv/bin/python -m pytest -q -m "not slow" tests

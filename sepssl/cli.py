@@ -1,4 +1,4 @@
-"""The `sepssl` command: data, train, pretrain, helper, enhance, evaluate.
+"""The `sepssl` command: data, train, pretrain, helper, adapt, enhance, evaluate.
 
 Each subcommand parses its arguments and calls the library function that tests and recipes call
 too. Errors a user can cause print as one line and give a non-zero exit code, never a traceback.
@@ -93,6 +93,22 @@ def _enhance(args) -> int:
     return 0 if report.ok else 1
 
 
+def _adapt(args) -> int:
+    from .adapt import adapt
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    report = adapt(args.inputs, args.out, teacher=args.teacher, student=args.student,
+                   minutes=args.minutes, device=args.device, save_model=args.save_model,
+                   max_steps=args.max_steps, atten_lim_db=args.atten_lim_db, seed=args.seed,
+                   progress=not args.quiet, say=lambda m: print(m, file=sys.stderr))
+    print(report.summary())
+    print(report.enhanced.summary(Path(args.out)))
+    return 0 if report.ok else 1
+
+
 def _evaluate(args) -> int:
     from .evaluation import evaluate
 
@@ -143,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set trainer.max_steps=100 (repeatable)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    t.add_argument("-v", "--verbose", action="store_true", help="Lightning's own messages too")
     t.set_defaults(run=_train)
 
     r = sub.add_parser("pretrain", help="pre-train an SSL encoder (wav2vec2, cpc, byol_a) from a YAML recipe")
@@ -150,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set encoder.size=base (repeatable)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    r.add_argument("-v", "--verbose", action="store_true", help="Lightning's own messages too")
     r.set_defaults(run=_pretrain)
 
     e = sub.add_parser("enhance", help="enhance audio files, folders or globs")
@@ -202,6 +220,38 @@ def build_parser() -> argparse.ArgumentParser:
     ha.add_argument("--out", required=True, help="model file to write")
     h.set_defaults(run=_helper)
 
+    a = sub.add_parser(
+        "adapt", formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="adapt an enhancer to your noisy recordings (no clean speech, no noise clips), "
+             "then enhance them",
+        description="A teacher splits each recording into speech and noise estimates; a fast "
+                    "sepssl student learns to undo remixes of them for the time budget, guarded "
+                    "by held-back remixes; every input is then enhanced by the kept model.",
+        epilog="examples:\n  sepssl adapt recordings/ -o enhanced/\n"
+               "  sepssl adapt calls/*.wav -o out/ --teacher dfn3 --minutes 20")
+    a.add_argument("inputs", nargs="+", metavar="INPUT", help="files, folders (recursive) or globs")
+    a.add_argument("-o", "--out", required=True, help="output folder for the enhanced files")
+    a.add_argument("--teacher", default="default",
+                   help="default (the shipped model), dfn3 (DeepFilterNet3), rnnoise, or a sepssl "
+                        "model file; dfn3 / rnnoise need `pip install 'sepssl[teachers]'` "
+                        "(default: %(default)s)")
+    a.add_argument("--student", default="default",
+                   help="the model to adapt: default or a sepssl model file (default: %(default)s)")
+    a.add_argument("--minutes", type=float, default=10.0,
+                   help="wall-time budget for the teacher pass and the adaptation "
+                        "(default: %(default)s)")
+    a.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)")
+    a.add_argument("--save-model", default=None, metavar="PATH",
+                   help="the adapted model file (default: OUT/adapted_model.pt)")
+    a.add_argument("--atten-lim-db", type=_atten_limit, default="model", metavar="DB|off|model",
+                   help="as for enhance (default: the student's own setting)")
+    a.add_argument("--max-steps", type=int, default=None, help=argparse.SUPPRESS)
+    a.add_argument("--seed", type=int, default=0, help="seeds the split and the training")
+    a.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    a.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    a.add_argument("-v", "--verbose", action="store_true", help="Lightning's own messages too")
+    a.set_defaults(run=_adapt)
+
     v = sub.add_parser("evaluate", help="score enhanced files against clean references")
     v.add_argument("--ref", required=True, help="clean reference file or folder")
     v.add_argument("--est", required=True, help="enhanced file or folder (paired by relative path)")
@@ -214,8 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _log_to_stderr() -> None:
-    """The library logs through the `sepssl` logger; the command shows it on stderr."""
+def _log_to_stderr(verbose: bool) -> None:
+    """The library logs through the `sepssl` logger; the command shows it on stderr. Lightning's
+    own notes (accelerator found, tips) only with --verbose."""
+    if not verbose:
+        logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+        logging.getLogger("lightning.fabric").setLevel(logging.WARNING)
     logger = logging.getLogger("sepssl")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
@@ -227,7 +281,7 @@ def _log_to_stderr() -> None:
 def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", ".*pkg_resources is deprecated.*")
     args = build_parser().parse_args(argv)
-    _log_to_stderr()
+    _log_to_stderr(getattr(args, "verbose", False))
     try:
         return args.run(args)
     except SepsslError as exc:

@@ -109,11 +109,14 @@ def make_loaders(cfg: Config, task: Task) -> tuple[DataLoader, DataLoader | None
     return train_loader, valid_loader
 
 
-def train(cfg: Config) -> Path:
+def train(cfg: Config, callbacks: list[L.Callback] = (), card: dict[str, Any] | None = None
+          ) -> Path:
     """Train as the config says.
 
     Args:
         cfg: a validated `Config` (`sepssl.config.load_config`).
+        callbacks: more Lightning callbacks (e.g. a progress display).
+        card: more entries for the model card (e.g. the teacher of an adaptation).
     Returns:
         The exported model file, `out_dir/model.pt`.
     """
@@ -132,11 +135,12 @@ def train(cfg: Config) -> Path:
         mode="max" if validating else "min", save_last=True,
         every_n_train_steps=None if validating else t.val_every_steps)
 
-    def export(module: TaskModule, trainer: L.Trainer, card: dict[str, Any]) -> None:
-        export_model(module, checkpoint, cfg, card, out / "model.pt")
+    def export(module: TaskModule, trainer: L.Trainer, run: dict[str, Any]) -> None:
+        export_model(module, checkpoint, cfg, {**run, **(card or {})}, out / "model.pt")
 
     fit(module, t, cfg.dump(), train_loader, valid_loader, checkpoint=checkpoint,
-        export=export, card_name="model_card.json", grad_clip=cfg.optim.grad_clip)
+        export=export, card_name="model_card.json", grad_clip=cfg.optim.grad_clip,
+        extra_callbacks=list(callbacks))
     return out / "model.pt"
 
 

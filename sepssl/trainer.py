@@ -31,7 +31,8 @@ log = logging.getLogger("sepssl")
 
 # Lightning warnings that are expected in sepssl runs (silenced while `fit` runs, not globally)
 EXPECTED_WARNINGS = (".*does not have many workers.*", ".*module\\(s\\) in eval mode.*",
-                     ".*pkg_resources is deprecated.*")
+                     ".*pkg_resources is deprecated.*", ".*smaller than the logging interval.*",
+                     ".*LeafSpec.*is deprecated.*")
 
 
 @rank_zero_only
@@ -136,6 +137,42 @@ class Export(L.Callback):
                 "hardware": hardware(), "torch": str(torch.__version__)})
 
 
+class StopOnInterrupt(L.Callback):
+    """The first Ctrl-C (SIGINT) or SIGTERM stops training after the current step, so the
+    checkpoint and the export still happen; a second Ctrl-C aborts at once."""
+
+    SIGNALS = ("SIGINT", "SIGTERM")
+
+    def __init__(self):
+        self.previous: dict[int, Any] = {}
+        self.stopped = False
+
+    def on_train_start(self, trainer, module) -> None:
+        import signal
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return  # signal handlers can only be set from the main thread
+
+        def stop(signum, _frame):
+            self.stopped = True
+            trainer.should_stop = True
+            info("stopping after this step (checkpoint and export follow); "
+                 "Ctrl-C again aborts")
+            signal.signal(signum, self.previous.get(signum, signal.SIG_DFL))
+
+        for name in self.SIGNALS:
+            num = getattr(signal, name)
+            self.previous[num] = signal.signal(num, stop)
+
+    def on_train_end(self, trainer, module) -> None:
+        import signal
+
+        for num, handler in self.previous.items():
+            signal.signal(num, handler)
+        self.previous.clear()
+
+
 def fit(module: L.LightningModule, t: TrainerConfig, config: dict[str, Any],
         train_loader, valid_loader=None, *, checkpoint: L.Callback, export: Callable[..., None],
         card_name: str, grad_clip: float | None, extra_callbacks: list[L.Callback] = ()
@@ -170,7 +207,7 @@ def fit(module: L.LightningModule, t: TrainerConfig, config: dict[str, Any],
         val_check_interval=t.val_every_steps if validating else None,
         check_val_every_n_epoch=None, log_every_n_steps=t.log_every_steps,
         callbacks=[checkpoint, L.pytorch.callbacks.LearningRateMonitor("step"), *extra_callbacks,
-                   Export(last, export, out / card_name, resume is not None)],
+                   StopOnInterrupt(), Export(last, export, out / card_name, resume is not None)],
         enable_progress_bar=t.progress, logger=L.pytorch.loggers.CSVLogger(out, name="logs"),
         num_sanity_val_steps=0, enable_model_summary=False)
     if trainer.is_global_zero:

@@ -17,6 +17,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+pytestmark = pytest.mark.slow   # each test runs a benchmark script in a fresh process
+
 
 def run_quick(script: str, out: Path, *extra: str) -> dict:
     """Run metrics/<script> --quick --out <out>; returns {output name: parsed JSON}."""
@@ -111,10 +113,3 @@ def test_bench_mixit(tmp_path):
     assert data["max_rel_value_diff"] < 1e-5  # same loss as asteroid's wrapper
     assert 0 <= data["efficient_agrees_with_exact"] <= 1
     assert data["machine"]["nproc"] >= 1
-
-
-@pytest.mark.parametrize("script", ["bench_stft.py", "bench_streaming.py", "bench_scoring.py",
-                                    "bench_mixing.py"])
-def test_scripts_document_what_they_measure(script):
-    text = (ROOT / "metrics" / script).read_text()
-    assert text.startswith('"""') and "--quick" in text and "Why" in text

@@ -1,7 +1,11 @@
 """The three jobs end to end through the CLI: data → train a few steps → enhance → evaluate."""
 import json
 
+import pytest
+
 from sepssl import audio, cli
+
+pytestmark = pytest.mark.slow
 
 
 def test_data_train_enhance_evaluate(small_corpus, tmp_path, capsys):

@@ -1,10 +1,10 @@
-"""metrics/compare_runs.py: the paired (file-by-file) comparison behind the recipes' claims."""
+"""experiments/compare_runs.py: the paired (file-by-file) comparison behind the recipes' claims."""
 import csv
 import importlib.util
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-spec = importlib.util.spec_from_file_location("compare_runs", ROOT / "metrics" / "compare_runs.py")
+spec = importlib.util.spec_from_file_location("compare_runs", ROOT / "experiments" / "compare_runs.py")
 compare_runs = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(compare_runs)
 

@@ -48,15 +48,3 @@ def test_bad_override_syntax_and_missing_file(tmp_path):
         load_config(None, ["trainer.max_steps"])
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "nope.yaml")
-
-
-@pytest.mark.parametrize("recipe", ["noisy_target", "supervised"])
-def test_shipped_recipes_are_valid(recipe):
-    from pathlib import Path
-
-    from sepssl.models import build_model
-    from sepssl.tasks import build_task
-
-    cfg = load_config(Path(__file__).parent.parent / "recipes" / recipe / "conf.yaml")
-    task = build_task(cfg.task)
-    build_model(cfg.model, task.n_outputs, cfg.sample_rate)

@@ -127,6 +127,7 @@ def test_loss_decreases_on_a_tiny_problem():
     assert history[-1] < history[0] - 1.0, history
 
 
+@pytest.mark.slow
 def test_recipe_trains_a_few_steps(toy_set, tmp_path):
     cfg = load_config(RECIPE, [
         "model.hidden=16", "model.layers=1",
@@ -142,7 +143,6 @@ def test_recipe_trains_a_few_steps(toy_set, tmp_path):
 
 
 @pytest.mark.gpu
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_batch_and_loss_on_cuda():
     task = build_task("contrastive_mixtures")
     net = Enhancer({"name": "masker", "hidden": 4, "layers": 1}).net.cuda()

@@ -18,9 +18,9 @@ import soundfile as sf
 
 from sepssl.errors import DataError
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("espeak-ng") is None or shutil.which("flite") is None,
-    reason="espeak-ng/flite not installed (scripts/install_system_deps.sh)")
+pytestmark = [pytest.mark.slow,   # builds corpora with real TTS
+              pytest.mark.skipif(shutil.which("espeak-ng") is None or shutil.which("flite") is None,
+                                 reason="espeak-ng/flite not installed (scripts/install_system_deps.sh)")]
 
 
 @pytest.fixture(scope="module")

@@ -7,15 +7,13 @@ from sepssl.dsp import mixing, stft
 from sepssl.models.enhancer import PRETRAINED
 from sepssl.tasks import TASKS, build_task
 
-cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-pytestmark = pytest.mark.gpu  # `pytest -m gpu` runs every GPU test (metrics/run_gpu.sh)
+pytestmark = pytest.mark.gpu  # skipped without CUDA (conftest); `pytest -m gpu` runs them (metrics/run_gpu.sh)
 
 
 def pair(x):
     return x, x.cuda()
 
 
-@cuda
 def test_kernels_match_the_cpu():
     g = torch.Generator().manual_seed(0)
     wav, wav_gpu = pair(torch.randn(4, 16000, generator=g))
@@ -37,7 +35,6 @@ def test_kernels_match_the_cpu():
     assert torch.allclose(mixing.mixture_consistency(est_gpu, wav_gpu).sum(1).cpu(), wav, atol=1e-4)
 
 
-@cuda
 @pytest.mark.parametrize("name", sorted(TASKS))
 def test_every_task_builds_its_batch_and_loss_on_the_gpu(name):
     from sepssl import load_model
@@ -56,7 +53,6 @@ def test_every_task_builds_its_batch_and_loss_on_the_gpu(name):
     assert torch.isfinite(est.grad).all()
 
 
-@cuda
 @pytest.mark.parametrize("name", ["wav2vec2", "cpc", "byol_a"])
 def test_every_encoder_pre_trains_on_the_gpu_in_bf16(name):
     """The recipes' encoders (default sizes), one pretext step under bf16 autocast as

@@ -12,10 +12,13 @@ from sepssl import cli, load_model
 from sepssl.config import load_config
 from sepssl.data.datasets import list_audio
 from sepssl.train import train
-from test_pretrain import write_cfg
+
+from conftest import write_cfg
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPE = ROOT / "recipes" / "little_clean"
+
+pytestmark = pytest.mark.slow   # the small corpus, pre-training runs, scripts in fresh processes
 
 
 def run(script: Path, *args: str) -> str:
@@ -62,7 +65,7 @@ def test_recipe_trains_on_a_pretrained_encoder(small_corpus, subset, toy_set, tm
 def test_speaker_probe_scores_every_encoder_and_baseline(small_corpus, toy_set, tmp_path):
     assert cli.main(["pretrain", "-q", str(write_cfg(tmp_path, toy_set, "cpc", steps=2))]) == 0
     out = tmp_path / "probe"
-    run(ROOT / "metrics" / "speaker_probe.py", "--corpus", small_corpus, "--encoder",
+    run(ROOT / "experiments" / "speaker_probe.py", "--corpus", small_corpus, "--encoder",
         tmp_path / "cpc" / "encoder.pt", "--per-speaker", 16, "--out", out)
     result = json.loads((out / "speaker_probe.json").read_text())
     rows = result["rows"]
@@ -78,7 +81,7 @@ def test_speaker_probe_scores_every_encoder_and_baseline(small_corpus, toy_set, 
 def test_pretrain_summary_reads_the_logged_curves(toy_set, tmp_path):
     assert cli.main(["pretrain", "-q", str(write_cfg(tmp_path, toy_set, "wav2vec2", steps=4))]) == 0
     out = tmp_path / "summary"
-    run(ROOT / "metrics" / "pretrain_summary.py", tmp_path / "wav2vec2", "--window", 2, "--out", out)
+    run(ROOT / "experiments" / "pretrain_summary.py", tmp_path / "wav2vec2", "--window", 2, "--out", out)
     [summary] = json.loads((out / "pretraining.json").read_text())
     assert summary["steps"] == 4 and summary["encoder"] == "wav2vec2"
     for key in ("loss", "contrastive", "code_perplexity", "embed_std"):
@@ -94,10 +97,10 @@ def test_pretext_eval_scores_encoders_on_the_same_held_out_batches(toy_set, tmp_
     out = tmp_path / "eval"
     args = ("--audio", toy_set / "train" / "noisy", "--batches", 2, "--batch-size", 2,
             "--seconds", 1.0, "--out", out)
-    run(ROOT / "metrics" / "pretext_eval.py", enc, enc, *args)
+    run(ROOT / "experiments" / "pretext_eval.py", enc, enc, *args)
     first = json.loads((out / "pretext_eval.json").read_text())["scores"][str(enc)]
     assert 0.0 <= first["accuracy"] <= 1.0 and first["contrastive"] > 0
-    run(ROOT / "metrics" / "pretext_eval.py", enc, *args)      # same crops, masks: same numbers
+    run(ROOT / "experiments" / "pretext_eval.py", enc, *args)      # same crops, masks: same numbers
     again = json.loads((out / "pretext_eval.json").read_text())["scores"][str(enc)]
     assert again == pytest.approx(first, rel=1e-5)
     assert "| accuracy | contrastive |" in (out / "pretext_eval.md").read_text()

@@ -7,24 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import RATE, noise, voiced
+from conftest import RATE, TINY, W2V_CONV, noise, voiced
 from sepssl.encoders import ENCODERS, build_encoder, front_end, load_encoder, save_encoder
 from sepssl.encoders.byol_a import mixup_log_mel, random_resize_crop
 from sepssl.encoders.objectives import ema_update, embedding_std, info_nce, sample_excluding, span_mask
 from sepssl.encoders.wav2vec2 import masked_distractors
 from sepssl.errors import ConfigError, ModelError
 from sepssl.models import Enhancer, STFTMasker, load_model
-
-W2V_CONV = [[32, 10, 5], [32, 3, 2], [32, 3, 2], [32, 3, 2], [32, 3, 2], [32, 2, 2], [32, 2, 2]]
-TINY = {
-    "wav2vec2": dict(conv_layers=W2V_CONV, embed_dim=32, num_layers=2, num_heads=2, ff_dim=64,
-                     pos_conv_kernel=8, pos_conv_groups=4, codewords=16, codevector_dim=16,
-                     final_dim=16, negatives=10, dropout=0.0, projection_dropout=0.0,
-                     attention_dropout=0.0),
-    "cpc": dict(channels=32, context_dim=32, steps=4, negatives=8),
-    "byol_a": dict(conv_channels=8, embed_dim=32, mlp_hidden=64, mlp_out=16, memory_size=8,
-                   crop_seconds=0.5),
-}
 
 
 def tiny(name, **options):

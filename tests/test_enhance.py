@@ -155,6 +155,7 @@ def test_model_file_cannot_run_code(tmp_path):
         load_model(tmp_path / "evil.pt")
 
 
+@pytest.mark.slow
 def test_console_script_exit_codes(tmp_path, model_file):
     audio.write(tmp_path / "a.wav", noisy(0.3), RATE)
     ok = subprocess.run([sys.executable, "-m", "sepssl.cli", "enhance", "-q", str(tmp_path / "a.wav"),
@@ -168,7 +169,6 @@ def test_console_script_exit_codes(tmp_path, model_file):
 
 
 @pytest.mark.gpu
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_enhance_on_cuda_matches_cpu(tiny_model):
     x = torch.from_numpy(noisy(3.0)).unsqueeze(0)
     cpu = enhance_signal(tiny_model, x, RATE, chunk_seconds=1.0)

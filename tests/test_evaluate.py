@@ -273,6 +273,7 @@ def test_dnsmos_without_speechmos_is_a_clear_error(tmp_path, monkeypatch):
         evaluate(tmp_path, tmp_path, dnsmos=True, progress=False)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not dnsmos_available(), reason="needs speechmos (pip install sepssl[dnsmos])")
 def test_dnsmos_scores_input_and_output_offline(tmp_path):
     # speechmos ships its ONNX models inside the wheel: nothing is downloaded here

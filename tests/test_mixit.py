@@ -106,7 +106,6 @@ def test_silent_estimate_scores_badly_not_zero():
 
 
 @pytest.mark.gpu
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_mixit_on_cuda_matches_cpu():
     est, mixtures, _ = problem(m=6, noise=1.0)
     cpu, a_cpu = losses.mixit_loss(est, mixtures)

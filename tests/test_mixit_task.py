@@ -8,8 +8,7 @@ from sepssl.tasks import build_task
 from sepssl.tasks.mixit import sparsity
 from sepssl.train import train
 
-from conftest import fit
-from test_train import toy_config
+from conftest import fit, toy_config
 
 
 def raw(b=6, t=8000, seed=0):
@@ -82,6 +81,7 @@ def test_mixit_loss_falls_on_a_tiny_problem():
     assert history[-1] < history[0] - 1.0, history
 
 
+@pytest.mark.slow
 def test_mixit_recipe_smoke(toy_set, tmp_path):
     cfg = toy_config(toy_set, tmp_path / "mixit", "mixit", extra=["task.outputs=4"])
     model = load_model(train(cfg))

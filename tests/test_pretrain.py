@@ -1,6 +1,6 @@
 """`sepssl pretrain`: a few real steps of each encoder through the CLI, the exported encoder,
-the logged collapse statistics, resume, config errors, the recipes, and an enhancer trained on
-top of a pre-trained encoder."""
+the logged collapse statistics, resume, config errors, and an enhancer trained on top of a
+pre-trained encoder (the recipes themselves: test_recipes.py)."""
 import csv
 import json
 import math
@@ -8,36 +8,22 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 
 from sepssl import cli, load_model
 from sepssl.config import load_config
-from sepssl.encoders import ENCODERS, build_encoder, load_encoder
-from sepssl.pretrain import load_pretrain_config
+from sepssl.encoders import ENCODERS, load_encoder
 from sepssl.train import train
-from test_encoders import TINY
+
+from conftest import write_cfg
 
 RECIPES = Path(__file__).resolve().parent.parent / "recipes"
-
-
-def write_cfg(tmp_path, toy_set, name, steps=3):
-    cfg = {
-        "encoder": {"name": name, **TINY[name]},
-        "data": {"train_speech": f"{toy_set}/train/noisy", "segment_seconds": 0.75,
-                 "batch_size": 2, "num_workers": 0},
-        "optim": {"lr": 0.001, "warmup_steps": 2},
-        "trainer": {"out_dir": str(tmp_path / name), "max_steps": steps, "val_every_steps": 2,
-                    "log_every_steps": 1},
-    }
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    return path
 
 
 def metrics(out: Path) -> list[dict]:
     return list(csv.DictReader(open(next((out / "logs").rglob("metrics.csv")))))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(ENCODERS))
 def test_pretrain_cli_exports_a_loadable_encoder(toy_set, tmp_path, name, capsys):
     code = cli.main(["pretrain", "-q", str(write_cfg(tmp_path, toy_set, name))])
@@ -63,6 +49,7 @@ def test_pretrain_cli_exports_a_loadable_encoder(toy_set, tmp_path, name, capsys
         assert torch.equal(from_ckpt.state_dict()[k], v), k
 
 
+@pytest.mark.slow
 def test_pretrain_resumes_with_its_annealing_state(toy_set, tmp_path):
     cfg = write_cfg(tmp_path, toy_set, "wav2vec2", steps=2)
     assert cli.main(["pretrain", "-q", str(cfg)]) == 0
@@ -84,16 +71,7 @@ def test_bad_config_is_a_one_line_error(toy_set, tmp_path, capsys, override, key
     assert len(err.splitlines()) == 1 and key in err and err.startswith("sepssl pretrain: error:")
 
 
-@pytest.mark.parametrize("recipe, conf", [("wav2vec2", "conf.yaml"), ("wav2vec2", "conf_gpu.yaml"),
-                                          ("cpc", "conf.yaml"), ("byol_a", "conf.yaml")])
-def test_pretrain_recipes_are_valid(recipe, conf):
-    cfg = load_pretrain_config(RECIPES / recipe / conf)
-    options = dict(cfg.encoder)
-    enc = build_encoder(options.pop("name"), **options)
-    assert enc.name == recipe and (RECIPES / recipe / "README.md").is_file()
-    assert cfg.data.train_speech == "corpus/train/noisy"
-
-
+@pytest.mark.slow
 def test_enhancer_trains_on_a_pretrained_encoder(toy_set, tmp_path):
     """The recipe's shape (recipes/cpc/enhance_conf.yaml) on tiny data: pre-train, then train a
     noisy-target enhancer on the frozen encoder; the model file needs no encoder file."""

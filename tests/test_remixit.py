@@ -8,7 +8,7 @@ from sepssl.models import Enhancer, InferenceRule
 from sepssl.tasks import build_task
 from sepssl.train import train
 
-from test_train import toy_config
+from conftest import toy_config
 
 TINY = {"name": "masker", "hidden": 16, "layers": 1}
 
@@ -94,6 +94,7 @@ def test_remixit_needs_a_teacher():
         build_task("remixit", teacher_update="swap")
 
 
+@pytest.mark.slow
 def test_remixit_recipe_smoke(toy_set, tmp_path):
     teacher = train(toy_config(toy_set, tmp_path / "nt", "noisy_target", steps=2))
     cfg = toy_config(toy_set, tmp_path / "rx", "remixit",

@@ -10,8 +10,7 @@ from sepssl.models import Enhancer, InferenceRule
 from sepssl.tasks import build_task
 from sepssl.train import init_from, train
 
-from conftest import noise, voiced
-from test_train import toy_config
+from conftest import noise, toy_config, voiced
 
 
 def test_batch_is_two_talkers_at_the_sampled_level():
@@ -61,17 +60,7 @@ def test_init_from_keeps_every_weight_but_the_output_layer(tmp_path):
                   str(other))
 
 
-@pytest.fixture(scope="module")
-def two_talker_valid(tmp_path_factory):
-    """valid/{noisy, clean (2 channels)}: a separation set in the layout sepssl writes."""
-    root = tmp_path_factory.mktemp("sep")
-    for i in range(2):
-        s1, s2 = voiced(1.0, seed=i, f0=110), voiced(1.0, seed=10 + i, f0=210)
-        audio.write(root / "noisy" / f"m{i}.wav", s1 + s2, 16000)
-        audio.write(root / "clean" / f"m{i}.wav", torch.from_numpy(__import__("numpy").stack([s1, s2])), 16000)
-    return root
-
-
+@pytest.mark.slow
 def test_separation_recipe_smoke_with_denoising_pretraining(toy_set, tmp_path, two_talker_valid):
     pre = train(toy_config(toy_set, tmp_path / "pre", "supervised", steps=2))
     cfg = toy_config(toy_set, tmp_path / "sep", "separation",
@@ -84,6 +73,7 @@ def test_separation_recipe_smoke_with_denoising_pretraining(toy_set, tmp_path, t
     assert model.separate(torch.randn(1, 8000)).shape == (1, 2, 8000)
 
 
+@pytest.mark.slow
 def test_mixit_separation_trains_on_mixtures_only(toy_set, tmp_path, two_talker_valid):
     cfg = toy_config(toy_set, tmp_path / "mx", "mixit",
                      extra=["task.mode=separate", f"data.valid={two_talker_valid}"])
@@ -91,6 +81,7 @@ def test_mixit_separation_trains_on_mixtures_only(toy_set, tmp_path, two_talker_
     assert model.n_outputs == 4 and model.speech_outputs == [0, 1, 2, 3]
 
 
+@pytest.mark.slow
 def test_two_talker_sets_pair_different_speakers(small_corpus, tmp_path):
     summary = build_two_talker(small_corpus, tmp_path / "tt", progress=False)
     assert summary["counts"]["test"] == 200

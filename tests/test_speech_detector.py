@@ -1,21 +1,17 @@
 """MixIT's speech detector: it learns noisy speech from noise without clean speech, model files
 carry it, and inference weighs the other outputs by it."""
-import runpy
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
-from sepssl import load_model
+from sepssl import cli, load_model
 from sepssl.errors import ConfigError, ModelError
 from sepssl.models import Enhancer
 from sepssl.models import speech_detector as sd
 from sepssl.tasks import build_task
 
-from conftest import noise, voiced
+from conftest import ROOT, noise, recipe_config, voiced
 
-RECIPES = Path(__file__).resolve().parent.parent / "recipes" / "mixit"
+RECIPES = ROOT / "recipes" / "mixit"
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -79,21 +75,38 @@ def test_detector_errors_are_clear(detector_file, tmp_path):
         sd.train_speech_detector("a", "b", tmp_path / "d.pt", steps=0)
 
 
-def test_training_script_writes_a_detector(toy_set, tmp_path, monkeypatch, capsys):
+def test_helper_command_trains_a_detector(toy_set, tmp_path, capsys):
     out = tmp_path / "d.pt"
-    monkeypatch.setattr(sys, "argv", [
-        "train_speech_detector.py", "--speech", str(toy_set / "train" / "noisy"), "--noise",
-        str(toy_set / "train" / "noise"), "--out", str(out), "--steps", "2", "--batch-size",
-        "2", "--segment-seconds", "0.5", "--hidden", "4", "-q"])
-    with pytest.raises(SystemExit) as exit_:
-        runpy.run_path(str(RECIPES / "train_speech_detector.py"), run_name="__main__")
-    assert exit_.value.code == 0 and sd.load_speech_detector(out).card["steps"] == 2
+    code = cli.main(["helper", "speech-detector", "--speech", str(toy_set / "train" / "noisy"),
+                     "--noise", str(toy_set / "train" / "noise"), "--out", str(out), "--steps", "2",
+                     "--batch-size", "2", "--segment-seconds", "0.5", "--hidden", "4", "-q"])
+    assert code == 0 and sd.load_speech_detector(out).card["steps"] == 2
     assert "speech detector written to" in capsys.readouterr().out
 
 
+def test_helper_command_attaches_a_detector(detector_file, tmp_path, capsys):
+    """`sepssl helper attach-detector`: a MixIT model without a detector gets one in its file,
+    and inference then weighs the other outputs by it."""
+    torch.manual_seed(0)
+    plain = Enhancer({"name": "masker", "hidden": 8, "layers": 1},
+                     rule=build_task("mixit", outputs=3).inference_rule()).eval()
+    plain.save(tmp_path / "m.pt")
+    out = tmp_path / "m_detector.pt"
+    assert cli.main(["helper", "attach-detector", str(tmp_path / "m.pt"), str(detector_file),
+                     "--out", str(out)]) == 0
+    assert "model with speech detector written to" in capsys.readouterr().out
+    model = load_model(out)
+    assert model.detector is not None and load_model(tmp_path / "m.pt").detector is None
+    x = torch.from_numpy(voiced(1.0, seed=5) + noise(1.0, seed=6))[None]
+    with torch.no_grad():
+        est = model.separate(x)
+        expected = est[:, 0] + (model.detector.probability(est[:, 1:])[..., None] * est[:, 1:]).sum(1)
+        assert torch.allclose(model(x), expected, atol=1e-6)
+
+
+@pytest.mark.slow
 def test_detector_recipe_trains_a_few_steps(toy_set, tmp_path, detector_file):
     from sepssl.train import train
-    from test_pseudose import recipe_config
 
     cfg = recipe_config(RECIPES / "conf_detector.yaml", toy_set, tmp_path / "run",
                         [f"task.speech_detector={detector_file}"])

@@ -7,21 +7,13 @@ import pytest
 import torch
 
 from sepssl import load_model
-from sepssl.config import load_config
 from sepssl.errors import ConfigError
 from sepssl.train import train
 
-
-def toy_config(toy_set, out, task="noisy_target", steps=4, extra=()):
-    speech = "clean" if task == "supervised" else "noisy"
-    return load_config(None, [
-        f"task.name={task}", "model.hidden=16", "model.layers=1",
-        f"data.train_speech={toy_set}/train/{speech}", f"data.train_noise={toy_set}/train/noise",
-        f"data.valid={toy_set}/valid", "data.segment_seconds=0.5", "data.batch_size=2",
-        "data.num_workers=0", f"trainer.out_dir={out}", f"trainer.max_steps={steps}",
-        "trainer.val_every_steps=2", "trainer.progress=false", *extra])
+from conftest import toy_config
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", ["noisy_target", "supervised"])
 def test_train_exports_a_loadable_model(toy_set, tmp_path, task):
     path = train(toy_config(toy_set, tmp_path / task, task))
@@ -36,6 +28,7 @@ def test_train_exports_a_loadable_model(toy_set, tmp_path, task):
     assert torch.allclose(ckpt_model(x), model(x), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_training_lowers_the_loss(toy_set, tmp_path):
     cfg = toy_config(toy_set, tmp_path / "r", "supervised", steps=40,
                      extra=["optim.lr=0.01", "trainer.val_every_steps=40", "trainer.log_every_steps=1"])
@@ -48,6 +41,7 @@ def test_training_lowers_the_loss(toy_set, tmp_path):
     assert last < first - 1.0, (first, last)
 
 
+@pytest.mark.slow
 def test_resume_continues_from_last_checkpoint(toy_set, tmp_path):
     first = load_model(train(toy_config(toy_set, tmp_path / "r", steps=2))).card
     path = train(toy_config(toy_set, tmp_path / "r", steps=5))
@@ -58,6 +52,7 @@ def test_resume_continues_from_last_checkpoint(toy_set, tmp_path):
     assert ckpt["global_step"] == 5
 
 
+@pytest.mark.slow
 def test_ddp_two_cpu_processes_gloo(toy_set, tmp_path):
     out = tmp_path / "ddp"
     cmd = [sys.executable, "-m", "sepssl.cli", "train", "-q", str(_write_cfg(toy_set, tmp_path)),
@@ -82,6 +77,7 @@ trainer: {{max_steps: 4, val_every_steps: 2}}
     return cfg
 
 
+@pytest.mark.slow
 def test_mixed_precision_path_runs(toy_set, tmp_path):
     """bf16 autocast on the CPU exercises the same AMP code path GPUs use with 16-mixed."""
     path = train(toy_config(toy_set, tmp_path / "amp", steps=2, extra=["trainer.precision=bf16-mixed"]))
@@ -99,23 +95,6 @@ def test_lr_schedule_warms_up_then_decays_to_zero_by_cosine():
     assert [lr_factor("constant", 0, 100)(s) for s in (0, 50, 99)] == [1.0, 1.0, 1.0]
     with pytest.raises(ConfigError, match="optim.schedule"):
         lr_factor("linear", 0, 100)
-
-
-@pytest.fixture
-def helper_files(tmp_path):
-    """Untrained but real helper files: enough to train, checkpoint and resume with them."""
-    from sepssl.models import Enhancer, InferenceRule
-    from sepssl.models import snr_predictor as sp
-    from sepssl.models import speech_detector as sd
-
-    torch.manual_seed(0)
-    return {
-        "predictor": sp.save_snr_predictor(sp.SNRPredictor(hidden=8, layers=1), tmp_path / "p.pt"),
-        "detector": sd.save_speech_detector(sd.SpeechDetector(hidden=8), tmp_path / "d.pt"),
-        "same": Enhancer({"name": "masker", "hidden": 16, "layers": 1}).save(tmp_path / "t1.pt"),
-        "other": Enhancer({"name": "masker", "hidden": 8, "layers": 1},
-                          rule=InferenceRule(4, [0], True)).save(tmp_path / "t4.pt"),
-    }
 
 
 @pytest.mark.slow

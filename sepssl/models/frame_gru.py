@@ -109,14 +109,10 @@ def load_weights(path: str | os.PathLike, cls: type[FrameGRU], file_format: str,
         ModelError: If the file is missing, not loadable, of another format, or its weights do
             not match its config.
     """
+    from ..files import first_line, load_weights_file
+
     path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"{path}: {what} file not found; train one with {how_to_train}")
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise ModelError(f"{path}: not a loadable {what} "
-                         f"({str(exc).splitlines()[0][:160]})") from None
+    data = load_weights_file(path, what, f"; train one with {how_to_train}")
     if not isinstance(data, dict) or data.get("format") != file_format:
         raise ModelError(f"{path}: not a file of the {what} kind (expected format {file_format})")
     try:
@@ -124,7 +120,7 @@ def load_weights(path: str | os.PathLike, cls: type[FrameGRU], file_format: str,
         model.load_state_dict(data["state_dict"])
     except Exception as exc:
         raise ModelError(f"{path}: weights do not match the {what} it describes "
-                         f"({str(exc).splitlines()[0][:160]})") from None
+                         f"({first_line(exc)})") from None
     model.card = data.get("card", {})
     return model.eval().to(device)
 

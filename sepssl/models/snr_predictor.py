@@ -122,7 +122,7 @@ def load_snr_predictor(path: str | os.PathLike, device: str | torch.device = "cp
         ModelError: If the file is missing or not an SNR predictor file.
     """
     return load_weights(path, SNRPredictor, FORMAT, "SNR predictor",
-                        f"`python recipes/pseudose/train_snr_predictor.py --out {path}` "
+                        f"`sepssl helper snr-predictor --out {path}` "
                         "(see recipes/pseudose/README.md)", device)
 
 

@@ -84,7 +84,7 @@ def load_speech_detector(path: str | os.PathLike, device: str | torch.device = "
         ModelError: If the file is missing or not a speech detector file.
     """
     return load_weights(path, SpeechDetector, FORMAT, "speech detector",
-                        f"`python recipes/mixit/train_speech_detector.py --out {path}` "
+                        f"`sepssl helper speech-detector --out {path}` "
                         "(see recipes/mixit/README.md)", device)
 
 

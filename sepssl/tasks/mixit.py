@@ -10,7 +10,7 @@ projected to sum to the MoM (mixture consistency).
   mixture 0 (the noise-only reference can take noise outputs only); at inference the speech
   outputs are summed. Nothing stops speech from going into a "noise" output too (it is then
   assigned to mixture 0 at no cost); with `speech_detector` (a file from
-  `recipes/mixit/train_speech_detector.py`, trained without clean speech) the model file
+  `sepssl helper speech-detector`, trained without clean speech) the model file
   carries the detector and inference adds each other output weighted by its speech
   probability (`sepssl.models.speech_detector`), validation included.
 - `mode: separate` — `speech` items are already mixtures (e.g. two talkers); MoMs pair example

@@ -2,7 +2,7 @@
 (`sepssl evaluate`), separation runs from `separation.json` (recipes/separation/score.py) and
 their validation curves (`logs/version_*/metrics.csv`).
 
-    python metrics/compare_runs.py --enhance runs/noisy_target runs/supervised runs/mixit \\
+    python experiments/compare_runs.py --enhance runs/noisy_target runs/supervised runs/mixit \\
         --oracle runs/supervised --separate runs/separation_scratch ... --out metrics/
 
 Writes `tasks_table.md` (or --enhance-name) and/or `separation.md` into --out. Every number comes from those files.
@@ -183,7 +183,7 @@ def main() -> None:
     ap.add_argument("--reports-name", default="reports.md", help="file name of that table")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    made_by = "Made by `python metrics/compare_runs.py " + " ".join(sys.argv[1:]) + "`.\n\n"
+    made_by = "Made by `python experiments/compare_runs.py " + " ".join(sys.argv[1:]) + "`.\n\n"
     if args.reports:
         table = (gain_table(args.reports) + "\nFile by file against the first (run − baseline):\n\n"
                  + paired_table(args.reports, args.reports[0]))

@@ -1,7 +1,7 @@
 """How the attenuation limit (`sepssl enhance --atten-lim-db`) trades noise removal against
 intelligibility, on the VALID split (so a limit can be chosen there and then scored on test).
 
-    python metrics/atten_limit_sweep.py runs/noisy_target runs/supervised ... \\
+    python experiments/atten_limit_sweep.py runs/noisy_target runs/supervised ... \\
         --split corpus/valid --out metrics/atten_limit
 
 A RUN is a run folder (its model.pt) or a checkpoint file in one (runs/R/checkpoints/best.ckpt),
@@ -95,7 +95,7 @@ def main() -> None:
         print(f"{run}: done", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     meta = {"split": str(args.split),
-            "command": "python metrics/atten_limit_sweep.py " + " ".join(sys.argv[1:])}
+            "command": "python experiments/atten_limit_sweep.py " + " ".join(sys.argv[1:])}
     args.out.with_suffix(".json").write_text(json.dumps({**meta, "runs": results}, indent=1))
     head = (f"# Attenuation limit sweep on `{args.split}` (mean improvement over the input)\n\n"
             f"`{meta['command']}`\n\n")

@@ -4,7 +4,7 @@ other outputs (an oracle choice), with each output's share of the energy; for a 
 speech detector (`task.speech_detector`) also what inference gives (the other outputs weighted
 by their speech probability) and those probabilities.
 
-    python recipes/mixit/inspect_outputs.py MODEL corpus/valid [--files 20]
+    python experiments/mixit_inspect_outputs.py MODEL corpus/valid [--files 20]
 
 A MixIT enhancement model whose speech output scores far below "best subset" has let speech
 into its noise outputs.

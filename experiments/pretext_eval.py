@@ -6,7 +6,7 @@ masks / distractors for every encoder.
 Why: training logs mix precisions (bf16 on a GPU, float32 on the CPU), batch sizes and
 training-time noise; this puts runs made on different hardware on one footing.
 
-    python metrics/pretext_eval.py runs/wav2vec2/encoder.pt runs/wav2vec2_h200_b64/encoder.pt \
+    python experiments/pretext_eval.py runs/wav2vec2/encoder.pt runs/wav2vec2_h200_b64/encoder.pt \
         [--audio corpus/valid/noisy] [--batches 20] [--batch-size 8] [--seconds 4] --out metrics
 """
 from __future__ import annotations
@@ -20,7 +20,8 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# benchlib (the command line and machine a results file records) lives with the benchmarks
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "metrics"))
 from benchlib import command, machine  # noqa: E402
 from sepssl.encoders import load_encoder  # noqa: E402
 from sepssl.data.datasets import RawClips  # noqa: E402

@@ -1,6 +1,6 @@
 """Can the wav2vec 2.0 objective learn at all? Fit one fixed batch of corpus crops.
 
-    python recipes/wav2vec2/overfit_check.py --speech corpus/train/noisy --steps 120
+    python experiments/wav2vec2_overfit_check.py --speech corpus/train/noisy --steps 120
 
 Runs `pretext_loss` on the same 8 × 2 s crops every step (AdamW, linear warm-up over 30 steps,
 gradient clip 10, as `sepssl pretrain`) and prints the contrastive loss and accuracy every 20

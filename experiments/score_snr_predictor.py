@@ -1,6 +1,6 @@
 """How well does the purification SNR predictor estimate segmental SNR on held-out pairs?
 
-    python recipes/pseudose/score_snr_predictor.py runs/snr_predictor/snr_predictor.pt corpus/valid
+    python experiments/score_snr_predictor.py runs/snr_predictor/snr_predictor.pt corpus/valid
 
 For each (noisy, clean) pair of the folder (`noisy/` and `clean/`, the noise taken as their
 difference), the per-frame SNR the predictor is trained to give (`segmental_snr`, clipped to

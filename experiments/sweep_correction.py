@@ -1,7 +1,7 @@
 """Measure Noisier2Noise's inference correction `((1 + a²)·f(y) − y) / a²` for several a on a
 corpus split, against no correction (the model's `correction_alpha`).
 
-    python recipes/noisy_target/sweep_correction.py valid [--model runs/noisy_target/model.pt]
+    python experiments/sweep_correction.py valid [--model runs/noisy_target/model.pt]
 """
 import argparse
 import json

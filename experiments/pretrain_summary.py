@@ -1,7 +1,7 @@
 """Pre-training curves of `sepssl pretrain` runs in one table: did the pretext loss go down, and
 did the collapse indicators stay healthy?
 
-    python metrics/pretrain_summary.py runs/cpc runs/wav2vec2 runs/byol_a --out metrics/
+    python experiments/pretrain_summary.py runs/cpc runs/wav2vec2 runs/byol_a --out metrics/
 
 Reads each run's `logs/version_*/metrics.csv` (per-step training statistics) and
 `encoder_card.json`, and writes `pretraining.md` and `pretraining.json` into --out: for every
@@ -18,7 +18,8 @@ import math
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# benchlib (the command line and machine a results file records) lives with the benchmarks
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "metrics"))
 import benchlib  # noqa: E402
 
 # statistics worth a column, in this order, when a run logs them

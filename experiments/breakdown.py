@@ -1,7 +1,7 @@
 """Break an evaluation down by corpus condition: real vs TTS speech, real vs synthetic noise,
 and input-SNR bands — the question a user asks is "does it help on recordings like mine?".
 
-    python metrics/breakdown.py REPORT_DIR CORPUS_DIR/manifests/test.csv [--out table.md]
+    python experiments/breakdown.py REPORT_DIR CORPUS_DIR/manifests/test.csv [--out table.md]
 
 Reads REPORT_DIR/scores.csv (from `sepssl evaluate --noisy ...`) and the corpus manifest.
 """

@@ -8,7 +8,7 @@ the other 40% by balanced accuracy (the two real voices have far more files than
 ones). Baselines, scored the same way: the same architecture with random weights (what the
 architecture alone gives) and log-mel statistics (no learning at all).
 
-    python metrics/speaker_probe.py --corpus corpus \\
+    python experiments/speaker_probe.py --corpus corpus \\
         --encoder runs/cpc/encoder.pt --encoder runs/wav2vec2/encoder.pt --encoder runs/byol_a/encoder.pt
 
 Writes `speaker_probe.json` and `speaker_probe.md` into --out (default: metrics/).
@@ -30,7 +30,8 @@ from sklearn.metrics import balanced_accuracy_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# benchlib (the command line and machine a results file records) lives with the benchmarks
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "metrics"))
 import benchlib  # noqa: E402
 
 from sepssl import audio  # noqa: E402

@@ -1,0 +1,117 @@
+"""Run `sepssl adapt`'s domain-shift protocol and score it (the tables of metrics/adapt.md).
+
+For each domain of `experiments/adapt_domains.py` and each teacher it scores, on the domain's
+`score/` part (never adapted on): the unadapted default model, the teacher alone, and the
+student adapted from that teacher on the domain's `adapt/` part within the budget. With
+`--transductive` it also adapts on the `score/noisy` files themselves and scores those outputs
+(what a user runs: adapt on the very files, keep the outputs). Then one table per domain with
+`experiments/compare_runs.py --reports` (gains with 95% intervals, file by file against the
+unadapted default).
+
+    python experiments/adapt_domains.py          # once: runs/adapt_domains
+    python experiments/adapt_protocol.py --domains unseen_voice telephone \\
+        --teachers default dfn3 rnnoise --minutes 10 --out runs/adapt_protocol
+
+Finished steps (a report already there) are not run again, so the script resumes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from sepssl import audio, load_model
+from sepssl.adapt import adapt
+from sepssl.enhance import enhance_paths
+from sepssl.evaluation import evaluate
+from sepssl.teachers import load_teacher
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def score(est: Path, domain: Path, report: Path) -> None:
+    evaluate(domain / "score" / "clean", est, noisy_dir=domain / "score" / "noisy",
+             report_dir=report, jobs=1, progress=False)
+
+
+def teacher_alone(name: str, domain: Path, out: Path) -> None:
+    teacher = load_teacher(name)
+    for src in sorted((domain / "score" / "noisy").glob("*.wav")):
+        wav, rate = audio.read(src)
+        est = torch.stack([teacher.enhance(ch, rate) for ch in wav])
+        audio.write(out / src.name, est, rate)
+
+
+def run(domain: Path, teachers: list[str], minutes: float, out: Path, transductive: bool,
+        seed: int) -> list[Path]:
+    reports = []
+
+    def step(name: str, make) -> None:
+        report = out / name / "report"
+        if not (report / "summary.json").is_file():
+            t0 = time.time()
+            make(out / name)
+            score(out / name / "enhanced", domain, report)
+            print(f"{domain.name}/{name}: {time.time() - t0:.0f} s", flush=True)
+        reports.append(report)
+
+    step("default", lambda d: enhance_paths(load_model("default"), [str(domain / "score" / "noisy")],
+                                            d / "enhanced", progress=False))
+    for t in teachers:
+        if t != "default":
+            step(f"teacher_{t}", lambda d, t=t: teacher_alone(t, domain, d / "enhanced"))
+
+        def adapted(d: Path, t=t) -> None:
+            rep = adapt([str(domain / "adapt" / "noisy")], d / "adapt_out", teacher=t,
+                        minutes=minutes, device="cpu", save_model=d / "model.pt", seed=seed,
+                        progress=False)
+            (d / "adapt.json").write_text(json.dumps({
+                "teacher": t, "minutes_budget": minutes, "seconds_of_audio": rep.seconds_of_audio,
+                "teacher_seconds": round(rep.teacher_seconds, 1),
+                "train_seconds": round(rep.train_seconds, 1), "steps": rep.steps,
+                "guard_before_db": rep.guard_before_db, "guard_after_db": rep.guard_after_db,
+                "kept": rep.kept}, indent=2))
+            enhance_paths(load_model(d / "model.pt"), [str(domain / "score" / "noisy")],
+                          d / "enhanced", progress=False)
+        step(f"student_{t}", adapted)
+
+        if transductive:
+            def on_the_files(d: Path, t=t) -> None:
+                rep = adapt([str(domain / "score" / "noisy")], d / "enhanced", teacher=t,
+                            minutes=minutes, device="cpu", save_model=d / "model.pt", seed=seed,
+                            progress=False)
+                (d / "adapt.json").write_text(json.dumps({
+                    "teacher": t, "steps": rep.steps, "kept": rep.kept,
+                    "train_seconds": round(rep.train_seconds, 1)}, indent=2))
+            step(f"transductive_{t}", on_the_files)
+    return reports
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--domains-dir", type=Path, default=Path("runs/adapt_domains"))
+    p.add_argument("--domains", nargs="+", default=["unseen_voice", "unseen_noise",
+                                                     "reverberant", "telephone"])
+    p.add_argument("--teachers", nargs="+", default=["default", "dfn3", "rnnoise"])
+    p.add_argument("--minutes", type=float, default=10.0)
+    p.add_argument("--transductive", action="store_true")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=Path("runs/adapt_protocol"))
+    p.add_argument("--tables", type=Path, default=ROOT / "metrics" / "adapt")
+    a = p.parse_args()
+    torch.set_num_threads(1)
+    for name in a.domains:
+        reports = run(a.domains_dir / name, a.teachers, a.minutes, a.out / name, a.transductive,
+                      a.seed)
+        subprocess.run([sys.executable, str(ROOT / "experiments" / "compare_runs.py"),
+                        "--reports", *map(str, reports), "--out", str(a.tables),
+                        "--reports-name", f"{name}.md"], check=True, stdout=subprocess.DEVNULL)
+
+
+if __name__ == "__main__":
+    main()

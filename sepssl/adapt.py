@@ -1,0 +1,279 @@
+"""`sepssl adapt`: the user's noisy recordings in, a better enhancer and enhanced files out.
+
+No clean speech and no noise-only clips: a teacher (`sepssl.teachers`: the shipped model, any
+sepssl model file, DeepFilterNet3, RNNoise) splits every recording into a speech estimate ŝ and
+a noise estimate n̂ = y − ŝ, once; a fast sepssl student, started from its trained weights,
+then learns for a wall-time budget to undo remixes ŝ_i + n̂_j of those estimates (task
+`teacher_remix`, RemixIT with a frozen teacher) through the same trainer as `sepssl train`.
+
+The guard, which needs no clean speech: a share of the recordings' segments is held back and
+remixed the same way (ŝ_i + n̂_j, fixed); the trainer keeps the checkpoint that reconstructs
+their ŝ best (SI-SDR), and the adapted student is kept only if it does that better than the
+student it started from. It protects against the student drifting from, or over-fitting, what
+the teacher knows about these recordings; it cannot protect against the teacher's own errors,
+which the student learns too (what it measures is agreement with the teacher).
+
+Then every input is enhanced by the kept model with `enhance`'s rules (layout, atomic writes,
+per-file errors), and the model is saved as a model file `sepssl enhance --model` takes.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import lightning as L
+import torch
+
+from . import audio, losses
+from .enhance import EnhanceReport, collect_inputs, enhance_paths
+from .errors import ConfigError, SepsslError
+from .teachers import check_teacher, load_teacher
+
+log = logging.getLogger("sepssl")
+
+MIN_SECONDS = 30.0        # less audio than this cannot teach a student anything reliable
+SEGMENT_SECONDS = 4.0     # recordings are cut into segments for training and the guard
+
+
+@dataclass
+class AdaptReport:
+    """What `adapt` did: the model file, the enhanced files, the time spent, the guard."""
+
+    model_path: Path | None = None
+    enhanced: EnhanceReport = field(default_factory=EnhanceReport)
+    skipped: list[tuple[str, str]] = field(default_factory=list)   # unreadable inputs
+    seconds_of_audio: float = 0.0
+    teacher_seconds: float = 0.0
+    train_seconds: float = 0.0
+    steps: int = 0
+    guard_before_db: float = float("nan")
+    guard_after_db: float = float("nan")
+    kept: str = ""                     # "adapted" or "student"
+
+    @property
+    def ok(self) -> bool:
+        return not self.skipped and self.enhanced.ok
+
+    def summary(self) -> str:
+        return (f"adapted on {self.seconds_of_audio:.0f} s of audio: teacher {self.teacher_seconds:.0f} s, "
+                f"student {self.steps} steps in {self.train_seconds / 60:.1f} min; guard SI-SDR "
+                f"{self.guard_before_db:.2f} → {self.guard_after_db:.2f} dB, kept the {self.kept} "
+                f"model ({self.model_path})")
+
+
+def resolve_device(device: str) -> str:
+    """"auto" → "cuda" when a GPU is there, else "cpu"; anything else as given."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def read_recordings(inputs: list[str], rate: int, out_dir: Path,
+                    say: Callable[[str], None]) -> tuple[list[tuple[Path, torch.Tensor]],
+                                                         list[tuple[str, str]]]:
+    """The inputs as mono `(time,)` tensors at `rate`, and (input, reason) for those that fail.
+    Files inside `out_dir` are never inputs (a second run must not adapt on its own outputs)."""
+    jobs, errors = collect_inputs(inputs)
+    out = out_dir.resolve()
+    recordings = []
+    for src, _ in jobs:
+        if out in src.resolve().parents:
+            continue
+        try:
+            wav, _ = audio.read(src, rate)
+            recordings.append((src, wav.mean(0)))
+        except SepsslError as exc:
+            errors.append((str(src), str(exc)))
+    for _, reason in errors:
+        say(f"error: {reason}")
+    return recordings, errors
+
+
+def segments(wav: torch.Tensor, length: int) -> list[torch.Tensor]:
+    """Cut `(time,)` into pieces of `length` samples; a last piece under half is merged."""
+    n = max(1, round(wav.shape[-1] / length))
+    bounds = [round(i * wav.shape[-1] / n) for i in range(n + 1)]
+    return [wav[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
+def write_sets(pairs: list[tuple[torch.Tensor, torch.Tensor]], root: Path, rate: int,
+               guard_share: float, seed: int) -> int:
+    """Write the teacher's (speech, noise) estimates of each segment as the training set
+    (`train/speech`, `train/noise`) and the guard (`guard/noisy` = ŝ_i + n̂_j, `guard/clean` =
+    ŝ_i), disjoint; returns the number of guard segments."""
+    order = torch.randperm(len(pairs), generator=torch.Generator().manual_seed(seed)).tolist()
+    n_guard = min(len(pairs) - 1, max(1, round(guard_share * len(pairs))))
+    guard, train = order[:n_guard], order[n_guard:]
+    for k in train:
+        speech, noise = pairs[k]
+        audio.write(root / "train" / "speech" / f"{k:05d}.wav", speech, rate, subtype="FLOAT")
+        audio.write(root / "train" / "noise" / f"{k:05d}.wav", noise, rate, subtype="FLOAT")
+    for i, k in enumerate(guard):
+        speech = pairs[k][0]
+        noise = pairs[guard[(i + 1) % len(guard)]][1]
+        n = min(speech.shape[-1], noise.shape[-1])
+        audio.write(root / "guard" / "noisy" / f"{k:05d}.wav", speech[:n] + noise[:n], rate,
+                    subtype="FLOAT")
+        audio.write(root / "guard" / "clean" / f"{k:05d}.wav", speech[:n], rate, subtype="FLOAT")
+    return n_guard
+
+
+@torch.no_grad()
+def guard_score(model, root: Path) -> float:
+    """Mean SI-SDR (dB) of `model` on the guard set: how well it gives back the teacher's
+    speech from remixes it did not train on (the same score training selects by)."""
+    from .data.datasets import PairedFiles
+
+    device = next(model.parameters()).device
+    scores = []
+    for noisy, clean in PairedFiles(root / "guard", model.sample_rate):
+        est = model.eval()(noisy[None].to(device))
+        scores.append(float(losses.si_sdr(est, clean.to(device))[0]))
+    return sum(scores) / len(scores)
+
+
+class BudgetBar(L.Callback):
+    """A progress bar over the time budget, with the step and the guard score so far."""
+
+    def __init__(self, seconds: float, enabled: bool):
+        self.seconds, self.enabled = seconds, enabled
+
+    def on_train_start(self, trainer, module):
+        from tqdm import tqdm
+
+        self.start = time.time()
+        self.bar = tqdm(total=round(self.seconds), unit="s", desc="adapting",
+                        disable=not self.enabled, dynamic_ncols=True,
+                        bar_format="{desc}: {bar}| {n:.0f}/{total:.0f} s [{remaining} left{postfix}]")
+
+    def on_train_batch_end(self, trainer, *_):
+        self.bar.n = min(self.bar.total, round(time.time() - self.start))
+        score = trainer.callback_metrics.get("val/si_sdr")
+        self.bar.set_postfix_str(f"step {trainer.global_step}" + (
+            f", guard {float(score):.2f} dB" if score is not None else ""))
+
+    def on_train_end(self, trainer, module):
+        self.bar.close()
+
+
+def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "default",
+          student: str = "default", minutes: float = 10.0, device: str = "auto",
+          save_model: str | os.PathLike | None = None, max_steps: int | None = None,
+          lr: float = 3e-4, batch_size: int = 16, guard_share: float = 0.1,
+          val_every_steps: int = 50, atten_lim_db: float | str | None = "model", seed: int = 0,
+          progress: bool = True, say: Callable[[str], None] = print) -> AdaptReport:
+    """Adapt a student to the recordings, then enhance them with it.
+
+    Args:
+        inputs: files, folders and globs, as `sepssl enhance` takes them.
+        out_dir: where the enhanced files go (the inputs' layout below it).
+        teacher: "default", "dfn3", "rnnoise" or a sepssl model file.
+        student: "default" or a one-output sepssl model file to start from.
+        minutes: wall-time budget for the teacher pass and the adaptation together.
+        device: "auto", "cpu", "cuda" or "cuda:N".
+        save_model: the adapted model file (default: `out_dir/adapted_model.pt`).
+        max_steps: stop after this many steps even within the budget (for tests).
+        lr, batch_size, val_every_steps: the student's training settings.
+        guard_share: share of the segments held back for the guard.
+        atten_lim_db: as `sepssl enhance --atten-lim-db` ("model": the student's setting).
+        seed: seeds the split, the training and the mixing.
+        progress: show progress bars.
+        say: where one-line messages go.
+    Returns:
+        An `AdaptReport`.
+    Raises:
+        ConfigError: a bad budget, an unknown teacher or one whose extra is missing, too little
+            audio; raised before anything heavy runs.
+    """
+    from .config import load_config
+    from .models.enhancer import load_model
+    from .train import train
+
+    if not (minutes > 0 and math.isfinite(minutes)):
+        raise ConfigError(f"--minutes: {minutes} — give a positive budget, e.g. --minutes 10")
+    check_teacher(teacher)
+    started = time.time()
+    device = resolve_device(device)
+    out_dir = Path(out_dir)
+    start_model = load_model(student, device="cpu")
+    if start_model.n_outputs != 1:
+        raise ConfigError(f"--student {student}: has {start_model.n_outputs} outputs; a student "
+                          "must be a one-output enhancer (e.g. the default)")
+    rate = start_model.sample_rate
+    report = AdaptReport()
+    recordings, report.skipped = read_recordings(inputs, rate, out_dir, say)
+    report.seconds_of_audio = sum(w.shape[-1] for _, w in recordings) / rate
+    if report.seconds_of_audio < MIN_SECONDS:
+        raise ConfigError(f"only {report.seconds_of_audio:.1f} s of readable audio; adapt needs "
+                          f"at least {MIN_SECONDS:.0f} s of recordings (more is better)")
+
+    from tqdm import tqdm
+
+    teach = load_teacher(teacher, device)
+    pairs = []
+    with tqdm(total=round(report.seconds_of_audio), unit="s", desc=f"teacher {teach.name}",
+              disable=not progress, dynamic_ncols=True) as bar:
+        for _, wav in recordings:
+            speech = teach.enhance(wav, rate).cpu()
+            for s, y in zip(segments(speech, int(SEGMENT_SECONDS * rate)),
+                            segments(wav, int(SEGMENT_SECONDS * rate))):
+                pairs.append((s, y - s))
+            bar.update(round(wav.shape[-1] / rate))
+    report.teacher_seconds = time.time() - started
+    left = minutes * 60 - (time.time() - started)
+    if left < 10:
+        raise ConfigError(f"--minutes {minutes:g}: the teacher alone took "
+                          f"{report.teacher_seconds / 60:.1f} min; give a larger budget")
+
+    work = Path(tempfile.mkdtemp(prefix="sepssl-adapt-"))
+    try:
+        write_sets(pairs, work, rate, guard_share, seed)
+        report.guard_before_db = guard_score(start_model, work)
+        segment = min(3.0, SEGMENT_SECONDS)
+        cfg = load_config(None, [
+            "task.name=teacher_remix", f"sample_rate={rate}",
+            f"data.train_speech={work / 'train' / 'speech'}",
+            f"data.train_noise={work / 'train' / 'noise'}", f"data.valid={work / 'guard'}",
+            "data.valid_files=null", f"data.segment_seconds={segment}",
+            f"data.batch_size={batch_size}", "data.num_workers=0",
+            f"data.items_per_epoch={max(batch_size, len(pairs))}",
+            f"optim.lr={lr}", f"trainer.out_dir={work / 'run'}",
+            f"trainer.max_steps={max_steps or 1_000_000}", f"trainer.max_minutes={left / 60}",
+            f"trainer.val_every_steps={val_every_steps}", f"trainer.init_from={student}",
+            f"trainer.accelerator={'gpu' if device.startswith('cuda') else 'cpu'}",
+            "trainer.progress=false", "trainer.resume=false", f"trainer.seed={seed}"])
+        cfg.model = start_model.to_dict()["model"]
+        t0 = time.time()
+        model_path = train(cfg, callbacks=[BudgetBar(left, progress)],
+                           card={"adapted_from": str(student), "teacher": teach.describe(),
+                                 "adapted_on_seconds": round(report.seconds_of_audio, 1)})
+        report.train_seconds = time.time() - t0
+        adapted = load_model(model_path)
+        report.steps = int(adapted.card.get("steps", 0))
+        report.guard_after_db = guard_score(adapted, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    if report.guard_after_db > report.guard_before_db:
+        report.kept, model = "adapted", adapted
+        model.atten_lim_db = start_model.atten_lim_db
+        model.card["guard_si_sdr_db"] = {"before": round(report.guard_before_db, 3),
+                                         "after": round(report.guard_after_db, 3)}
+    else:
+        report.kept, model = "student", start_model
+        say(f"warning: the adapted student did not beat the one it started from on the held-back "
+            f"remixes ({report.guard_after_db:.2f} vs {report.guard_before_db:.2f} dB SI-SDR); "
+            "enhancing with the original student")
+    report.model_path = Path(save_model) if save_model else out_dir / "adapted_model.pt"
+    model.cpu().save(report.model_path)
+    model.to(device)
+    report.enhanced = enhance_paths(model, inputs, out_dir, progress=progress, log=say,
+                                    atten_lim_db=atten_lim_db)
+    return report
