@@ -80,6 +80,12 @@ def run(domain: Path, teachers: list[str], minutes: float, out: Path, transducti
                           d / "enhanced", progress=False)
         step(f"student_{t}", adapted)
 
+        def with_limit(d: Path, t=t) -> None:   # the same model with the shipped 12 dB limit
+            enhance_paths(load_model(out / f"student_{t}" / "model.pt"),
+                          [str(domain / "score" / "noisy")], d / "enhanced", progress=False,
+                          atten_lim_db=12.0)
+        step(f"student_{t}_limit12", with_limit)
+
         if transductive:
             def on_the_files(d: Path, t=t) -> None:
                 rep = adapt([str(domain / "score" / "noisy")], d / "enhanced", teacher=t,

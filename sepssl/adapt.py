@@ -168,7 +168,7 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
           save_model: str | os.PathLike | None = None, max_steps: int | None = None,
           lr: float = 3e-4, batch_size: int = 16, guard_share: float = 0.1,
           val_every_steps: int = 50, atten_lim_db: float | str | None = "model", seed: int = 0,
-          progress: bool = True, say: Callable[[str], None] = print) -> AdaptReport:
+          progress: bool = True, say: Callable[[str], None] = log.warning) -> AdaptReport:
     """Adapt a student to the recordings, then enhance them with it.
 
     Args:
@@ -182,7 +182,8 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
         max_steps: stop after this many steps even within the budget (for tests).
         lr, batch_size, val_every_steps: the student's training settings.
         guard_share: share of the segments held back for the guard.
-        atten_lim_db: as `sepssl enhance --atten-lim-db` ("model": the student's setting).
+        atten_lim_db: as `sepssl enhance --atten-lim-db` ("model": the kept model's setting:
+            none for an adapted student, the student's own if it was kept).
         seed: seeds the split, the training and the mixing.
         progress: show progress bars.
         say: where one-line messages go.
@@ -262,8 +263,10 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
         shutil.rmtree(work, ignore_errors=True)
 
     if report.guard_after_db > report.guard_before_db:
+        # no attenuation limit: the student learnt the teacher's estimates, made without one
+        # (metrics/adapt.md measures the adapted models with and without 12 dB)
         report.kept, model = "adapted", adapted
-        model.atten_lim_db = start_model.atten_lim_db
+        model.atten_lim_db = None
         model.card["guard_si_sdr_db"] = {"before": round(report.guard_before_db, 3),
                                          "after": round(report.guard_after_db, 3)}
     else:

@@ -122,6 +122,28 @@ def _evaluate(args) -> int:
     return 1 if files["failed"] or files["unpaired"] else 0
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number above 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number above 0")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number above 0")
+    return value
+
+
 def _atten_limit(text: str) -> float | str | None:
     """`--atten-lim-db`: a positive number of dB, off, or model (the model file's own setting)."""
     if text.lower() in ("off", "none"):
@@ -175,14 +197,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("-o", "--out", required=True, help="output folder (created; inputs are never overwritten)")
     e.add_argument("--model", default="default", help="'default' (shipped) or a model/checkpoint path")
     e.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
-    e.add_argument("--chunk-seconds", type=float, default=10.0,
+    e.add_argument("--chunk-seconds", type=positive_float, default=10.0,
                    help="process long files in chunks of this length (memory stays flat)")
     e.add_argument("--atten-lim-db", type=_atten_limit, default="model", metavar="DB|off",
                    help="attenuate nothing by more than DB dB: mixes the input back under the "
                         "output, trading noise removal for less over-suppression (default: the "
                         "model's own setting, 12 for the shipped model, none for trained runs)")
     e.add_argument("--subtype", default=None, help="output subtype, e.g. PCM_16, FLOAT (default: the input's)")
-    e.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    e.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch")
     e.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     e.set_defaults(run=_enhance)
 
@@ -203,13 +225,13 @@ def build_parser() -> argparse.ArgumentParser:
         hp.add_argument("--noise", default="corpus/train/noise", help="folder or file list of noise-only clips")
         hp.add_argument("--out", default=f"runs/{name.replace('-', '_')}/{name.replace('-', '_')}.pt",
                         help=f"file to write ({task_key})")
-        hp.add_argument("--steps", type=int, default=steps)
-        hp.add_argument("--batch-size", type=int, default=16)
-        hp.add_argument("--segment-seconds", type=float, default=2.0)
-        hp.add_argument("--sample-rate", type=int, default=16000, help="the enhancer's sample_rate")
-        hp.add_argument("--hidden", type=int, default=hidden)
-        hp.add_argument("--layers", type=int, default=layers)
-        hp.add_argument("--lr", type=float, default=1e-3)
+        hp.add_argument("--steps", type=positive_int, default=steps)
+        hp.add_argument("--batch-size", type=positive_int, default=16)
+        hp.add_argument("--segment-seconds", type=positive_float, default=2.0)
+        hp.add_argument("--sample-rate", type=positive_int, default=16000, help="the enhancer's sample_rate")
+        hp.add_argument("--hidden", type=positive_int, default=hidden)
+        hp.add_argument("--layers", type=positive_int, default=layers)
+        hp.add_argument("--lr", type=positive_float, default=1e-3)
         hp.add_argument("--seed", type=int, default=0)
         hp.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
         hp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -237,17 +259,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: %(default)s)")
     a.add_argument("--student", default="default",
                    help="the model to adapt: default or a sepssl model file (default: %(default)s)")
-    a.add_argument("--minutes", type=float, default=10.0,
+    a.add_argument("--minutes", type=positive_float, default=10.0,
                    help="wall-time budget for the teacher pass and the adaptation "
                         "(default: %(default)s)")
     a.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)")
     a.add_argument("--save-model", default=None, metavar="PATH",
                    help="the adapted model file (default: OUT/adapted_model.pt)")
     a.add_argument("--atten-lim-db", type=_atten_limit, default="model", metavar="DB|off|model",
-                   help="as for enhance (default: the student's own setting)")
-    a.add_argument("--max-steps", type=int, default=None, help=argparse.SUPPRESS)
+                   help="as for enhance (default: none for the adapted model, the student's own "
+                        "if adapting did not help)")
+    a.add_argument("--max-steps", type=positive_int, default=None, help=argparse.SUPPRESS)
     a.add_argument("--seed", type=int, default=0, help="seeds the split and the training")
-    a.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    a.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     a.add_argument("-v", "--verbose", action="store_true", help="Lightning's own messages too")
     a.set_defaults(run=_adapt)
@@ -257,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--est", required=True, help="enhanced file or folder (paired by relative path)")
     v.add_argument("--noisy", default=None, help="unprocessed input folder: also score it and the improvement")
     v.add_argument("--report", required=True, help="folder for scores.csv, summary.json/.md, report.html")
-    v.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    v.add_argument("--jobs", type=positive_int, default=None, help="worker processes (default: all cores)")
     v.add_argument("--dnsmos", action="store_true", help="add no-reference DNSMOS (needs speechmos)")
     v.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     v.set_defaults(run=_evaluate)
@@ -268,6 +291,8 @@ def _log_to_stderr(verbose: bool) -> None:
     """The library logs through the `sepssl` logger; the command shows it on stderr. Lightning's
     own notes (accelerator found, tips) only with --verbose."""
     if not verbose:
+        import lightning.pytorch  # noqa: F401  (its import sets its loggers to INFO; then quiet them)
+
         logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
         logging.getLogger("lightning.fabric").setLevel(logging.WARNING)
     logger = logging.getLogger("sepssl")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .encoders import ENCODERS
 from .errors import ConfigError
@@ -52,7 +52,7 @@ class TrainerConfig(Options):
     val_every_steps: PositiveInt = 250
     log_every_steps: PositiveInt = 10
     accelerator: Literal["auto", "cpu", "gpu", "cuda", "mps"] = "auto"
-    devices: PositiveInt | Literal["auto"] | str = 1
+    devices: PositiveInt | Literal["auto", -1] | list[NonNegativeInt] = 1   # a count or GPU ids
     num_nodes: PositiveInt = 1
     strategy: str = "auto"             # auto | ddp | ddp_spawn ... (Lightning's names)
     precision: Literal["auto", "32-true", "32", "16-mixed", "bf16-mixed", "64-true",
@@ -64,7 +64,34 @@ class TrainerConfig(Options):
     progress: bool = True
 
 
-class Config(Options):
+    @field_validator("strategy")
+    @classmethod
+    def _known_strategy(cls, value: str) -> str:
+        from lightning.pytorch.strategies import StrategyRegistry
+
+        names = ["auto", *StrategyRegistry.available_strategies()]
+        if value not in names:
+            raise ValueError(f"{value!r} is not a Lightning strategy; choose one of "
+                             f"{', '.join(names[:6])}, …")
+        return value
+
+
+class Recipe(Options):
+    """What a training and a pre-training recipe share: the warm-up check and the dump."""
+
+    @model_validator(mode="after")
+    def _warmup_fits(self):
+        if self.optim.warmup_steps >= self.trainer.max_steps:
+            raise ValueError(f"optim.warmup_steps: {self.optim.warmup_steps} must be below "
+                             f"trainer.max_steps ({self.trainer.max_steps})")
+        return self
+
+    def dump(self) -> dict[str, Any]:
+        """The complete config as plain values (lists for ranges), defaults included."""
+        return self.model_dump(mode="json")
+
+
+class Config(Recipe):
     """A training recipe: `sepssl train RECIPE`."""
 
     name: str = "experiment"
@@ -76,15 +103,11 @@ class Config(Options):
     trainer: TrainerConfig = Field(default_factory=TrainerConfig)
 
     @model_validator(mode="after")
-    def _warmup_fits(self):
-        if self.optim.warmup_steps >= self.trainer.max_steps:
-            raise ValueError(f"optim.warmup_steps ({self.optim.warmup_steps}) must be below "
-                             f"trainer.max_steps ({self.trainer.max_steps})")
+    def _batch_fits_the_task(self):
+        problem = TASKS.get(self.task.name).check_batch_size(self.task, self.data.batch_size)
+        if problem:
+            raise ValueError(f"data.batch_size: {problem}")
         return self
-
-    def dump(self) -> dict[str, Any]:
-        """The complete config as plain values (lists for ranges), defaults included."""
-        return self.model_dump(mode="json")
 
 
 class PretrainDataConfig(Options):
@@ -102,7 +125,7 @@ class PretrainOptimConfig(Options):
     warmup_steps: NonNegativeInt = 0       # linear warm-up of the learning rate, then constant
 
 
-class PretrainConfig(Options):
+class PretrainConfig(Recipe):
     """A pre-training recipe: `sepssl pretrain RECIPE`. `trainer.val_every_steps` is the
     checkpoint interval (there is no validation); `trainer.init_from` an encoder file (or a
     torchaudio wav2vec 2.0 state dict) to start from."""
@@ -112,9 +135,6 @@ class PretrainConfig(Options):
     data: PretrainDataConfig = Field(default_factory=PretrainDataConfig)
     optim: PretrainOptimConfig = Field(default_factory=PretrainOptimConfig)
     trainer: TrainerConfig = Field(default_factory=lambda: TrainerConfig(out_dir="runs/pretrain"))
-
-    def dump(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
 
     def encoder_options(self) -> dict[str, Any]:
         """The `encoder:` section as `build_encoder` takes it (unset options left out)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import itertools
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,11 +183,12 @@ def collect_inputs(inputs: list[str]) -> tuple[list[tuple[Path, Path]], list[tup
 
 def enhance_paths(model, inputs: list[str], out_dir: str | os.PathLike,
                   chunk_seconds: float = DEFAULT_CHUNK_SECONDS, subtype: str | None = None,
-                  progress: bool = True, log: Callable[[str], None] = print,
+                  progress: bool = True, log: Callable[[str], None] | None = None,
                   atten_lim_db: float | str | None = MODEL_SETTING) -> EnhanceReport:
     """Enhance files, folders and globs into `out_dir`; a bad file is reported and skipped."""
     from tqdm import tqdm
 
+    log = log or logging.getLogger("sepssl").warning
     out_dir = Path(out_dir)
     jobs, errors = collect_inputs(inputs)
     report = EnhanceReport(failed=list(errors))

@@ -55,9 +55,9 @@ def atomic_write(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write a text file atomically; returns its path."""
-    with atomic_write(path) as tmp:
-        tmp.write_text(text)
+    """Write a UTF-8 text file atomically, line ends as given; returns its path."""
+    with atomic_write(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
     return Path(path)
 
 

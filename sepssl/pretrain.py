@@ -100,7 +100,7 @@ def pretrain(cfg: PretrainConfig) -> Path:
         write_text(out / "encoder_card.json", json.dumps(card, indent=2))
 
     fit(module, t, cfg.dump(), loader, checkpoint=checkpoint, export=export,
-        card_name="encoder_card.json", grad_clip=cfg.optim.grad_clip)
+        card_name="encoder_card.json", grad_clip=cfg.optim.grad_clip, same_run=("encoder",))
     return path
 
 

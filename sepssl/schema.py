@@ -7,11 +7,13 @@ validator: it gives discriminated unions (`task.name` picks the task's options),
 numbers, `Literal` choices and a JSON-able dump for free, and its errors carry the path of the
 offending key, which `config_error` turns into sepssl's one-line `ConfigError`.
 
-Numbers are strict (`true` is not an int, `2.5` is not a count), except that a string YAML 1.1
-reads instead of a float (`5e-4` without a dot) is taken as the float it spells.
+Numbers are strict (`true` is not an int, `2.5` is not a count, `.inf` and `.nan` are not
+values), except that a string that spells a float is taken as that float: YAML 1.1 reads `5e-4`
+(no dot) as a string.
 """
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Callable, Generic, Literal, TypeVar, Union
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict,
@@ -29,13 +31,14 @@ def _yaml_float(value: Any) -> Any:
     return value
 
 
+_finite = Field(allow_inf_nan=False)
 Int = Annotated[int, Strict()]
-Float = Annotated[float, BeforeValidator(_yaml_float), Strict()]
+Float = Annotated[float, BeforeValidator(_yaml_float), Strict(), _finite]
 PositiveInt = Annotated[int, Strict(), Field(gt=0)]
 NonNegativeInt = Annotated[int, Strict(), Field(ge=0)]
-PositiveFloat = Annotated[float, BeforeValidator(_yaml_float), Strict(), Field(gt=0)]
-NonNegativeFloat = Annotated[float, BeforeValidator(_yaml_float), Strict(), Field(ge=0)]
-Fraction = Annotated[float, BeforeValidator(_yaml_float), Strict(), Field(ge=0, lt=1)]
+PositiveFloat = Annotated[float, BeforeValidator(_yaml_float), Strict(), _finite, Field(gt=0)]
+NonNegativeFloat = Annotated[float, BeforeValidator(_yaml_float), Strict(), _finite, Field(ge=0)]
+Fraction = Annotated[float, BeforeValidator(_yaml_float), Strict(), _finite, Field(ge=0, lt=1)]
 
 
 def _ordered(pair: tuple[float, float]) -> tuple[float, float]:
@@ -54,6 +57,11 @@ class Options(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
 
 
+# location parts pydantic adds for union members and validators, not keys of the config
+_UNION_PART = re.compile(r"^(int|str|float|bool|none|list\[.*|tuple\[.*|dict\[.*|literal\[.*|"
+                         r"constrained-.*|function-.*|lax-.*|strict-.*|json-.*|.*\[.*\].*)$")
+
+
 def config_error(exc: ValidationError, prefix: str = "", tags: tuple[str, ...] = ()) -> ConfigError:
     """One-line `ConfigError` from a pydantic error: the dotted key, what is wrong, the value.
 
@@ -64,8 +72,8 @@ def config_error(exc: ValidationError, prefix: str = "", tags: tuple[str, ...] =
     """
     errors = exc.errors(include_url=False)
     first = errors[0]
-    loc = [str(p) for p in first["loc"] if str(p) not in tags and not str(p).startswith("function-")]
-    key = prefix + ".".join(loc) if loc else prefix.rstrip(".") or "config"
+    loc = [str(p) for p in first["loc"] if str(p) not in tags and not _UNION_PART.match(str(p))]
+    key = prefix + ".".join(loc) if loc else prefix.rstrip(".")
     kind, msg = first["type"], first["msg"]
     if kind == "extra_forbidden":
         msg = "unknown key"
@@ -77,11 +85,13 @@ def config_error(exc: ValidationError, prefix: str = "", tags: tuple[str, ...] =
         key, msg = f"{key}.name", "missing"
     elif kind == "value_error":
         msg = msg.removeprefix("Value error, ")
+        if re.match(r"^[a-z_]+(\.[a-z_]+)+: ", msg):   # the check named the key itself
+            key = ""
     value = first.get("input")
     shown = "" if kind in ("extra_forbidden", "union_tag_invalid", "union_tag_not_found",
-                           "missing") or isinstance(value, dict) else f" (got {value!r})"
+                           "missing", "value_error") or isinstance(value, dict) else f" (got {value!r})"
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return ConfigError(f"{key}: {msg}{shown}{more}")
+    return ConfigError(f"{key}: {msg}{shown}{more}" if key else f"{msg}{shown}{more}")
 
 
 def validate(cls: type[Options], raw: Any, prefix: str = "", tags: tuple[str, ...] = ()) -> Any:

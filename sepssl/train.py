@@ -55,8 +55,8 @@ class TaskModule(L.LightningModule):
 
     def validation_step(self, pair, _):
         noisy, refs = pair                       # (1, time), (1, references, time)
-        if refs.shape[1] == 1:                   # enhancement: the speech estimate
-            si_out = losses.si_sdr(self.enhancer(noisy), refs[:, 0])
+        if refs.shape[1] == 1:                   # enhancement: the task's inference rule
+            si_out = losses.si_sdr(self.task.infer(self.enhancer.separate(noisy), noisy), refs[:, 0])
         else:                                    # separation: outputs matched to sources
             si_out = losses.pit_si_sdr(self.enhancer.separate(noisy), refs)[0].mean(1)
         si_in = losses.si_sdr(noisy.unsqueeze(1), refs).mean(1)
@@ -140,7 +140,7 @@ def train(cfg: Config, callbacks: list[L.Callback] = (), card: dict[str, Any] | 
 
     fit(module, t, cfg.dump(), train_loader, valid_loader, checkpoint=checkpoint,
         export=export, card_name="model_card.json", grad_clip=cfg.optim.grad_clip,
-        extra_callbacks=list(callbacks))
+        extra_callbacks=list(callbacks), same_run=("sample_rate", "task", "model"))
     return out / "model.pt"
 
 
@@ -159,7 +159,9 @@ def export_model(module: TaskModule, checkpoint, cfg: Config, card: dict[str, An
     best = checkpoint.best_model_path
     if best and os.path.isfile(best):
         state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
-        module.load_state_dict(state)
+        # the enhancer only: helpers may have changed shape since (RemixIT's replaced teacher)
+        module.enhancer.load_state_dict({k[len("enhancer."):]: v for k, v in state.items()
+                                         if k.startswith("enhancer.")})
         selected_by = checkpoint.monitor
     else:
         selected_by = "last step (no checkpoint was selected)"

@@ -25,7 +25,7 @@ from lightning.pytorch.utilities import rank_zero_only
 
 from .config import TrainerConfig, to_yaml
 from .errors import ConfigError
-from .files import write_text
+from .files import first_line, write_text
 
 log = logging.getLogger("sepssl")
 
@@ -111,8 +111,10 @@ def earlier_seconds(card: Path) -> float:
 
 
 class Export(L.Callback):
-    """Once training ends: save the full state as `last.ckpt` (a later run resumes there),
-    then, on rank zero, call `export(module, trainer, card)` with the run's timing in `card`.
+    """Once training ends: on rank zero, call `export(module, trainer, card)` with the run's
+    timing in `card`, then save the full state as `last.ckpt` (a later run resumes there).
+    A run resumed at its last step trains nothing and Lightning skips `on_train_end`; `fit`
+    then calls `finish` itself, so a finished run always exports.
 
     Args:
         last: the path of `last.ckpt`.
@@ -124,9 +126,12 @@ class Export(L.Callback):
     def __init__(self, last: Path, export: Callable[..., None], card_path: Path, resumed: bool):
         self.last, self.export, self.card_path, self.resumed = last, export, card_path, resumed
         self.started = time.time()
+        self.done = False
 
-    def on_train_end(self, trainer, module) -> None:
-        trainer.save_checkpoint(self.last, weights_only=False)
+    def finish(self, trainer, module, save: bool = True) -> None:
+        if self.done:
+            return
+        self.done = True
         if trainer.is_global_zero:
             seconds = time.time() - self.started
             earlier = earlier_seconds(self.card_path) if self.resumed else 0.0
@@ -135,6 +140,11 @@ class Export(L.Callback):
                 "train_seconds_this_run": round(seconds, 1),
                 "train_seconds_total": round(seconds + earlier, 1),
                 "hardware": hardware(), "torch": str(torch.__version__)})
+        if save:
+            trainer.save_checkpoint(self.last, weights_only=False)
+
+    def on_train_end(self, trainer, module) -> None:
+        self.finish(trainer, module)
 
 
 class StopOnInterrupt(L.Callback):
@@ -173,10 +183,27 @@ class StopOnInterrupt(L.Callback):
         self.previous.clear()
 
 
+def check_same_run(last: Path, config: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """Refuse to resume `last` if it was trained with other `keys` of the config (another
+    model, task or encoder): its weights would not fit, and mixing runs is never meant.
+
+    Raises:
+        ConfigError: naming the first section that differs.
+    """
+    try:
+        saved = torch.load(last, map_location="cpu", weights_only=True)["hyper_parameters"]["config"]
+    except Exception:
+        return   # an older checkpoint without the config: let Lightning try it
+    for key in keys:
+        if saved.get(key) != config.get(key):
+            raise ConfigError(f"trainer.resume: {last} was trained with another {key} section; "
+                              "use a new trainer.out_dir, or trainer.resume=false to start over")
+
+
 def fit(module: L.LightningModule, t: TrainerConfig, config: dict[str, Any],
         train_loader, valid_loader=None, *, checkpoint: L.Callback, export: Callable[..., None],
-        card_name: str, grad_clip: float | None, extra_callbacks: list[L.Callback] = ()
-        ) -> L.Trainer:
+        card_name: str, grad_clip: float | None, extra_callbacks: list[L.Callback] = (),
+        same_run: tuple[str, ...] = ()) -> L.Trainer:
     """Build the Trainer, write `out_dir/config.yaml`, train (resuming `last.ckpt` if there is
     one and `t.resume`), and export through `export` on rank zero.
 
@@ -190,30 +217,49 @@ def fit(module: L.LightningModule, t: TrainerConfig, config: dict[str, Any],
         card_name: the result's card file in out_dir (for the total time of resumed runs).
         grad_clip: gradient-norm clip (None: off).
         extra_callbacks: more callbacks.
+        same_run: config sections a resumed checkpoint must share (see `check_same_run`).
     Returns:
         The Trainer, after `fit`.
+    Raises:
+        ConfigError: trainer options Lightning refuses, or a checkpoint of another run.
     """
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
+
     out = Path(t.out_dir)
     last = out / "checkpoints" / "last.ckpt"
     resume = str(last) if t.resume and last.is_file() else None
+    if resume:
+        check_same_run(last, config, same_run)
     gpu = t.accelerator in ("gpu", "cuda") or (t.accelerator == "auto" and torch.cuda.is_available())
     precision = ("16-mixed" if gpu else "32-true") if t.precision == "auto" else t.precision
     validating = valid_loader is not None
-    trainer = L.Trainer(
-        default_root_dir=out, max_steps=t.max_steps,
-        max_time={"minutes": t.max_minutes} if t.max_minutes else None,
-        max_epochs=-1, accelerator=t.accelerator, devices=t.devices, num_nodes=t.num_nodes,
-        strategy=t.strategy, precision=precision, gradient_clip_val=grad_clip,
-        val_check_interval=t.val_every_steps if validating else None,
-        check_val_every_n_epoch=None, log_every_n_steps=t.log_every_steps,
-        callbacks=[checkpoint, L.pytorch.callbacks.LearningRateMonitor("step"), *extra_callbacks,
-                   StopOnInterrupt(), Export(last, export, out / card_name, resume is not None)],
-        enable_progress_bar=t.progress, logger=L.pytorch.loggers.CSVLogger(out, name="logs"),
-        num_sanity_val_steps=0, enable_model_summary=False)
+    exporter = Export(last, export, out / card_name, resume is not None)
+    try:
+        trainer = _trainer(t, out, precision, grad_clip, validating,
+                           [checkpoint, L.pytorch.callbacks.LearningRateMonitor("step"),
+                            *extra_callbacks, StopOnInterrupt(), exporter])
+    except (MisconfigurationException, ValueError, TypeError, RuntimeError) as exc:
+        raise ConfigError(f"trainer: {first_line(exc)} (accelerator {t.accelerator!r}, devices "
+                          f"{t.devices!r}, strategy {t.strategy!r})") from None
     if trainer.is_global_zero:
         write_text(out / "config.yaml", to_yaml(config))
     with warnings.catch_warnings():
         for pattern in EXPECTED_WARNINGS:
             warnings.filterwarnings("ignore", pattern)
         trainer.fit(module, train_loader, valid_loader, ckpt_path=resume, weights_only=True)
+    exporter.finish(trainer, module, save=False)   # a run resumed at its last step
     return trainer
+
+
+def _trainer(t: TrainerConfig, out: Path, precision: str, grad_clip: float | None,
+             validating: bool, callbacks: list[L.Callback]) -> L.Trainer:
+    return L.Trainer(
+        default_root_dir=out, max_steps=t.max_steps,
+        max_time={"minutes": t.max_minutes} if t.max_minutes else None,
+        max_epochs=-1, accelerator=t.accelerator, devices=t.devices, num_nodes=t.num_nodes,
+        strategy=t.strategy, precision=precision, gradient_clip_val=grad_clip,
+        val_check_interval=t.val_every_steps if validating else None,
+        check_val_every_n_epoch=None, log_every_n_steps=t.log_every_steps,
+        callbacks=callbacks, enable_progress_bar=t.progress,
+        logger=L.pytorch.loggers.CSVLogger(out, name="logs"),
+        num_sanity_val_steps=0, enable_model_summary=False)

@@ -126,3 +126,22 @@ def test_resume_with_each_helper(toy_set, tmp_path, helper_files, case):
         assert state[helper_key].shape == state["enhancer.net.mask.weight"].shape
     if case == "remixit_ema":
         assert int(state[helper_key]) == 4
+
+
+@pytest.mark.slow
+def test_a_finished_run_exports_again_and_another_run_is_refused(toy_set, tmp_path):
+    out = tmp_path / "r"
+    train(toy_config(toy_set, out, steps=2))
+    (out / "model.pt").unlink()
+    assert load_model(train(toy_config(toy_set, out, steps=2))).card["steps"] == 2
+    with pytest.raises(ConfigError, match="trainer.resume"):
+        train(toy_config(toy_set, out, steps=4, extra=["model.hidden=8"]))
+
+
+@pytest.mark.slow
+def test_remixit_exports_a_best_checkpoint_from_before_the_teacher_was_replaced(
+        toy_set, tmp_path, helper_files):
+    cfg = toy_config(toy_set, tmp_path / "rx", "remixit", steps=3, extra=[
+        f"task.teacher={helper_files['other']}", "task.teacher_update=replace",
+        "task.replace_every=3"])
+    assert load_model(train(cfg)).card["steps"] == 3

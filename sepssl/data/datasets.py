@@ -115,7 +115,6 @@ class Clips:
         return audio.resample(span, rate, new)[start - offset:start - offset + want]
 
 
-#: The old private name; `Clips` is the public one.
 
 
 class RawClips(Dataset):

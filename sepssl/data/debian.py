@@ -116,7 +116,7 @@ def _download(name: str, debs: Path) -> Path:
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["unknown error"])[-1]
         raise DataError(f"apt-get download {name} failed ({last}); run `apt-get update` "
-                        f"(scripts/install_system_deps.sh) and check the package name")
+                        f"(as root) and check the package name")
     deb = cached_deb(name, debs.parent)
     if deb is None:
         raise DataError(f"apt-get download {name} produced no .deb in {debs}")

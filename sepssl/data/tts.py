@@ -47,7 +47,8 @@ FESTIVAL_VOICES = {"slt_hts": "voice_cmu_us_slt_arctic_hts", "kal": "voice_kal_d
 PERSON = {("flite", "awb"): "awb", ("flite", "kal16"): "kal", ("flite", "rms"): "rms",
           ("flite", "slt"): "slt", ("festival", "slt_hts"): "slt", ("festival", "kal"): "kal"}
 _FESTIVAL_DIRS = {"slt_hts": "us/cmu_us_slt_arctic_hts", "kal": "english/kal_diphone"}
-_INSTALL = "run scripts/install_system_deps.sh (as root)"
+_INSTALL = ("install the engines: apt-get install espeak-ng flite festival festvox-us-slt-hts "
+            "festvox-kallpc16k (a checkout has scripts/install_system_deps.sh)")
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,6 @@ ENCODERS: Registry = Registry("encoder")
 for _cls in (Wav2Vec2Encoder, CPCEncoder, BYOLAEncoder):
     ENCODERS.register(_cls.name, _cls.options_schema())(_cls)
 
-# the keys of a model's `encoder:` option (sepssl.models.masker)
-
 
 
 def build_encoder(name: str, **options: Any) -> SSLEncoder:
@@ -101,7 +99,6 @@ def front_end(spec: dict[str, Any]) -> tuple[SSLEncoder, dict[str, Any]]:
 
     spec = validate(FrontEndOptions, spec, "model.encoder.")
     options = dict(spec.options)
-    options.pop("pretext", None)
     if spec.checkpoint:
         try:
             enc = load_encoder(spec.checkpoint, pretext=False, **options)

@@ -25,7 +25,8 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from ..schema import NonNegativeFloat, NonNegativeInt, Options, PositiveInt, validate
+from ..schema import (Fraction, NonNegativeFloat, NonNegativeInt, Options, PositiveInt, Range,
+                      validate)
 
 
 class SSLEncoder(nn.Module):
@@ -34,6 +35,7 @@ class SSLEncoder(nn.Module):
     DEFAULTS: dict[str, Any] = {}
     SIZES: dict[str, dict[str, Any]] = {}
     CHOICES: dict[str, tuple[str, ...]] = {}   # options that take one of a few strings
+    FRACTIONS: tuple[str, ...] = ()            # options in [0, 1)
 
     def __init__(self, size: str, options: dict[str, Any]):
         super().__init__()
@@ -47,7 +49,8 @@ class SSLEncoder(nn.Module):
     def options_schema(cls) -> type[Options]:
         """This encoder's typed options (see `options_schema`), made once per class."""
         if "_schema" not in cls.__dict__:
-            cls._schema = options_schema(cls.name, cls.DEFAULTS, cls.SIZES, cls.CHOICES)
+            cls._schema = options_schema(cls.name, cls.DEFAULTS, cls.SIZES, cls.CHOICES,
+                                         cls.FRACTIONS)
         return cls._schema
 
     @property
@@ -102,16 +105,23 @@ class SSLEncoder(nn.Module):
 
 
 def options_schema(name: str, defaults: dict[str, Any], sizes: dict[str, dict[str, Any]],
-                   choices: dict[str, tuple[str, ...]] | None = None) -> type[Options]:
+                   choices: dict[str, tuple[str, ...]] | None = None,
+                   fractions: tuple[str, ...] = ()) -> type[Options]:
     """The typed options of an encoder, made from its `DEFAULTS`: each key's type is its
-    default's (counts positive, rates and weights non-negative, lists element by element),
-    `choices` name the allowed strings, `size` one of the presets. Every field defaults to None
-    (unset: the size preset or the default decides), so a partial mapping validates."""
+    default's (counts positive, other numbers non-negative, `[low, high]` pairs ordered, lists
+    element by element), `choices` name the allowed strings, `fractions` the options in
+    [0, 1) (probabilities, dropouts, momenta), `size` one of the presets. Every field defaults
+    to None (unset: the size preset or the default decides), so a partial mapping validates."""
     choices = choices or {}
 
     def kind(key: str, value: Any) -> Any:
         if key in choices:
             return Literal[choices[key]]
+        if key in fractions:
+            return Fraction
+        if (isinstance(value, (list, tuple)) and len(value) == 2
+                and all(isinstance(v, float) for v in value)):
+            return Range
         if isinstance(value, bool):
             return bool
         if isinstance(value, int):

@@ -211,6 +211,7 @@ class BYOLAEncoder(SSLEncoder):
     kind = "clip"
     DEFAULTS = DEFAULTS
     SIZES = SIZES
+    FRACTIONS = ("dropout", "ema", "mixup_ratio")
 
     def __init__(self, size: str = "small", pretext: bool = True, **options: Any):
         super().__init__(size, options)

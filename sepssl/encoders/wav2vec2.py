@@ -166,6 +166,8 @@ class Wav2Vec2Encoder(SSLEncoder):
     DEFAULTS = DEFAULTS
     SIZES = SIZES
     CHOICES = {"extractor_mode": ("group_norm", "layer_norm")}
+    FRACTIONS = ("projection_dropout", "attention_dropout", "ff_dropout", "dropout", "layer_drop",
+                 "mask_prob", "gumbel_decay")
 
     def __init__(self, size: str = "small", pretext: bool = True, **options: Any):
         super().__init__(size, options)

@@ -13,7 +13,7 @@ import json
 import math
 from pathlib import Path
 
-from ..files import atomic_write
+from ..files import write_text
 from .html_page import render_html
 from .markdown import summary_markdown
 
@@ -44,11 +44,7 @@ def write_report(report_dir, rows: list[dict], summary: dict) -> dict[str, Path]
     return files
 
 
-def _write(path: Path, text: str) -> None:
-    # not files.write_text: that writes in the locale's encoding with newline translation;
-    # a report is UTF-8 (±, Δ, –) with the \n line ends csv was told to write, everywhere
-    with atomic_write(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
+_write = write_text
 
 
 def columns(summary: dict) -> list[str]:

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..errors import ModelError, SepsslError
+from ..errors import ConfigError, ModelError, SepsslError
 from ..files import check_format, first_line, load_weights_file, save_weights_file
 from .inference import InferenceRule
 from .registry import MODELS, build_model
@@ -42,6 +42,10 @@ class Enhancer(nn.Module):
         super().__init__()
         options = MODELS.parse(model, "model.")
         self.rule = rule if rule is not None else InferenceRule()
+        detector = self.rule.detector
+        if detector is not None and detector.sample_rate != sample_rate:
+            raise ConfigError(f"task.speech_detector: the detector runs at {detector.sample_rate} "
+                              f"Hz, the model at {sample_rate} Hz; train one at the model's rate")
         self.net = build_model(options, n_outputs=self.rule.n_outputs, sample_rate=sample_rate)
         spec = options.model_dump(exclude={"name"})
         if getattr(self.net, "encoder_spec", None) is not None:
@@ -102,11 +106,12 @@ class Enhancer(nn.Module):
         if self.n_outputs <= len(self.speech_outputs):
             raise ModelError("every output of this model is already speech; a speech detector "
                              "has nothing to choose")
-        data = self.to_dict()
-        data["speech_detector"] = {"config": detector.config,
-                                   "state_dict": {k: v.detach().cpu()
-                                                  for k, v in detector.state_dict().items()}}
-        return Enhancer.from_dict(data)
+        rule = InferenceRule(self.n_outputs, self.speech_outputs, self.mixture_consistency,
+                             self.correction_alpha, detector)
+        enh = Enhancer(self.to_dict()["model"], rule=rule, sample_rate=self.sample_rate,
+                       card=self.card, atten_lim_db=self.atten_lim_db)
+        enh.net.load_state_dict(self.net.state_dict())
+        return enh.eval()
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "model": {"name": self.spec["name"], **self.spec["kwargs"]},

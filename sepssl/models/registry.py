@@ -32,13 +32,19 @@ class FrontEndOptions(Options):
 
     @model_validator(mode="after")
     def _known_encoder(self):
+        from ..encoders import ENCODERS
+
         if self.checkpoint is None and self.name is None:
             raise ValueError("give a checkpoint (a pre-trained encoder file) or a name (an "
                              "encoder trained from scratch with the enhancer)")
+        if "name" in self.options:
+            raise ValueError("model.encoder.options.name: the encoder is named by "
+                             "model.encoder.name")
         if self.name is not None:
-            from ..encoders import ENCODERS
-
-            ENCODERS.parse({"name": self.name, **self.options}, "model.encoder.options.")
+            if self.name not in ENCODERS:
+                raise ValueError(f"model.encoder.name: unknown encoder {self.name!r}; choose "
+                                 f"one of {ENCODERS.names()}")
+            ENCODERS.parse({**self.options, "name": self.name}, "model.encoder.options.")
         return self
 
 
@@ -54,7 +60,7 @@ class MaskerOptions(Options):
     @model_validator(mode="after")
     def _hop_fits(self):
         if self.hop > self.n_fft:
-            raise ValueError(f"hop {self.hop} is longer than n_fft {self.n_fft}")
+            raise ValueError(f"model.hop: {self.hop} is longer than model.n_fft ({self.n_fft})")
         return self
 
 

@@ -122,8 +122,7 @@ def load_snr_predictor(path: str | os.PathLike, device: str | torch.device = "cp
         ModelError: If the file is missing or not an SNR predictor file.
     """
     return load_weights(path, SNRPredictor, FORMAT, "SNR predictor",
-                        f"`sepssl helper snr-predictor --out {path}` "
-                        "(see recipes/pseudose/README.md)", device)
+                        f"`sepssl helper snr-predictor --out {path}`", device)
 
 
 def train_snr_predictor(speech_source: str | os.PathLike, noise_source: str | os.PathLike,

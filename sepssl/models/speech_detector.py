@@ -84,25 +84,7 @@ def load_speech_detector(path: str | os.PathLike, device: str | torch.device = "
         ModelError: If the file is missing or not a speech detector file.
     """
     return load_weights(path, SpeechDetector, FORMAT, "speech detector",
-                        f"`sepssl helper speech-detector --out {path}` "
-                        "(see recipes/mixit/README.md)", device)
-
-
-def model_file_entry(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a detector file into the form an enhancer model file stores under
-    `speech_detector`, so the enhancer file is self-contained.
-
-    Args:
-        path (str or os.PathLike): A detector file.
-
-    Returns:
-        dict[str, Any]: `{"config": ..., "state_dict": ...}`.
-
-    Raises:
-        ModelError: If the file is missing or not a speech detector file.
-    """
-    detector = load_speech_detector(path)
-    return {"config": detector.config, "state_dict": detector.state_dict()}
+                        f"`sepssl helper speech-detector --out {path}`", device)
 
 
 def train_speech_detector(speech_source: str | os.PathLike, noise_source: str | os.PathLike,

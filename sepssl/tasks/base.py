@@ -60,6 +60,12 @@ class Task:
         self._helpers: nn.ModuleDict | None = None
         self._rule: InferenceRule | None = None
 
+    @classmethod
+    def check_batch_size(cls, options: Options, batch_size: int) -> str | None:
+        """Why `batch_size` does not suit this task with these options (None: it does);
+        checked with the config, before anything runs."""
+        return None
+
     def make_batch(self, raw: dict[str, torch.Tensor],
                    generator: torch.Generator | None = None) -> Batch:
         """`raw` (the keys of `needs`, each `(batch, time)`) → the training pair, on its device."""

@@ -18,9 +18,9 @@ Loss = mean −SNR of every row against its premixture
      + λn · mean over negatives of max(0, D(t_a, t_n) − D(y_a, y_n)).
 d is an SNR-like distance in dB relative to the outputs' own mean energy e = (‖y_a‖² + ‖y_b‖²)/2,
 10·log10((‖y_a − y_b‖² + τe) / e), with a −30 dB floor (τ) as the SNR loss's soft cap. It is
-scale-invariant on purpose: measured against the *target's* energy (the first version), it
-rewarded outputs for getting quieter — two silent outputs agree perfectly — and a 250-step
-corpus run learned to shrink its output 3–12 dB below the input (validation SI-SDRi −3.28 dB). D(u, v) = 10·log10 ‖u − v‖²: the hinge compares the two in dB, where
+scale-invariant on purpose: measured against the *target's* energy, it rewards outputs for
+getting quieter (two silent outputs agree perfectly; recipes/contrastive_mixtures/README.md has
+the run that did). D(u, v) = 10·log10 ‖u − v‖²: the hinge compares the two in dB, where
 any common normaliser cancels, so it is zero once the outputs of a negative pair are at least as
 far apart as their targets — the network must not map different speech to the same output
 because the noise was the same. Hand-written: no library implements the method.
@@ -73,6 +73,10 @@ class ContrastiveMixtures(Task):
     name = "contrastive_mixtures"
     Options = ContrastiveMixturesOptions
     needs = ("speech", "noise")
+
+    @classmethod
+    def check_batch_size(cls, options, batch_size):
+        return None if batch_size >= 2 else f"contrastive_mixtures pairs each example with another one of its batch, so it needs at least 2 (got {batch_size})"
 
     def make_batch(self, raw, generator=None) -> Batch:
         speech, noise = raw["speech"], raw["noise"]

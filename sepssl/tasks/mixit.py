@@ -55,11 +55,12 @@ class MixITOptions(Options):
     @model_validator(mode="after")
     def _outputs_fit(self):
         if self.outputs < 2 or (self.mode == "enhance" and not self.speech_outputs < self.outputs):
-            raise ValueError("need outputs >= 2 and, to enhance, 1 <= speech_outputs < outputs "
+            raise ValueError("task.speech_outputs: need outputs >= 2 and, to enhance, "
+                             "1 <= speech_outputs < outputs "
                              f"(got outputs {self.outputs}, speech_outputs {self.speech_outputs})")
         if self.speech_detector and self.mode != "enhance":
-            raise ValueError("speech_detector is only for mode enhance (separation keeps every "
-                             "output)")
+            raise ValueError("task.speech_detector: only for mode enhance (separation keeps "
+                             "every output)")
         return self
 
 
@@ -77,6 +78,13 @@ class MixIT(Task):
                                else tuple(range(o.outputs)))
         self.only_first = self.speech_outputs if o.mode == "enhance" else ()
         self.needs = ("speech", "noise") if o.mode == "enhance" else ("speech",)
+
+    @classmethod
+    def check_batch_size(cls, options, batch_size):
+        if options.mode == "separate" and (batch_size < 2 or batch_size % 2):
+            return ("mixit in mode separate pairs the two halves of a batch into mixtures of "
+                    f"mixtures, so it needs an even size of at least 2 (got {batch_size})")
+        return None
 
     def make_batch(self, raw, generator=None) -> Batch:
         o = self.options

@@ -56,7 +56,7 @@ class PseudoSEOptions(Options):
     @model_validator(mode="after")
     def _predictor_given(self):
         if self.purification and not self.snr_predictor:
-            raise ValueError("purification needs task.snr_predictor, an SNR predictor file "
+            raise ValueError("task.snr_predictor: purification needs an SNR predictor file "
                              "(make one with `sepssl helper snr-predictor`), or set "
                              "task.purification=false")
         return self

@@ -60,8 +60,8 @@ class RemixITOptions(Options):
     @model_validator(mode="after")
     def _teacher_given(self):
         if not self.teacher:
-            raise ValueError("RemixIT needs task.teacher, a trained model to start its teacher "
-                             "from, e.g. sepssl/pretrained/default.pt or runs/mixit/model.pt")
+            raise ValueError("task.teacher: RemixIT needs a trained model to start its teacher "
+                             "from, e.g. default (the shipped model) or runs/mixit/model.pt")
         return self
 
 
@@ -79,6 +79,10 @@ class RemixIT(Task):
         from ..models.enhancer import load_model
 
         teacher = Teacher(load_model(self.options.teacher))
+        rate = getattr(net, "sample_rate", None)
+        if rate is not None and teacher.enhancer.sample_rate != rate:
+            raise ConfigError(f"task.teacher: {self.options.teacher} runs at "
+                              f"{teacher.enhancer.sample_rate} Hz, the student at {rate} Hz")
         if self.options.teacher_update == "ema" and not _same_shapes(teacher.enhancer.net, net):
             raise ConfigError(f"task.teacher: {self.options.teacher} has another architecture "
                               "than the student, so it cannot follow it by EMA; use "

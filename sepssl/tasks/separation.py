@@ -43,6 +43,10 @@ class Separation(Task):
         self.speech_outputs = tuple(range(self.n_outputs))
         self.needs = ("speech", "noise") if self.options.noise_snr_db is not None else ("speech",)
 
+    @classmethod
+    def check_batch_size(cls, options, batch_size):
+        return None if batch_size >= 2 else f"separation pairs each utterance with another one of its batch, so it needs at least 2 (got {batch_size})"
+
     def make_batch(self, raw, generator=None) -> Batch:
         o = self.options
         first = raw["speech"]

@@ -113,7 +113,7 @@ def partition_voices(rng: np.random.Generator, accents: Sequence[str],
     if empty:
         raise DataError(f"espeak-ng lists {len(variants)} usable voice variants, too few for "
                         f"speaker-disjoint splits ({', '.join(empty)} would get none; need 4 "
-                        f"or more): reinstall espeak-ng-data (scripts/install_system_deps.sh)")
+                        f"or more): reinstall the package espeak-ng-data")
     persons = {s: sorted(p for p, sp in PERSON_SPLIT.items() if sp == s) for s in SPLITS}
     return VoiceSplit(by_accent, by_variant, persons)
 
