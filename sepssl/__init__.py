@@ -2,7 +2,8 @@
 
     import sepssl
     model = sepssl.load_model()            # the shipped default enhancer
-    clean = model.enhance("noisy.wav")     # or a (channels, time) tensor + sample_rate
+    clean = model.enhance("noisy.wav")     # or a tensor / numpy array + sample_rate
+    sepssl.enhance_file("noisy.wav", "clean.wav")
 """
 from .errors import AudioError, ConfigError, DataError, ModelError, SepsslError
 
@@ -16,5 +17,16 @@ def load_model(name_or_path: str = "default", device: str = "cpu"):
     return _load(name_or_path, device=device)
 
 
-__all__ = ["load_model", "SepsslError", "AudioError", "ConfigError", "DataError", "ModelError",
+def enhance_file(src, dst, model="default", device: str = "cpu", **options):
+    """Enhance the audio file `src` into `dst` (same rate, length, channels and subtype;
+    written atomically), with a model, its name or path. `options`: those of
+    `sepssl.enhance.enhance_file` (`chunk_seconds`, `subtype`, `atten_lim_db`). Returns `dst`."""
+    from .enhance import enhance_file as _enhance_file
+
+    if not hasattr(model, "enhance"):
+        model = load_model(model, device=device)
+    return _enhance_file(model, src, dst, **options)
+
+
+__all__ = ["load_model", "enhance_file", "SepsslError", "AudioError", "ConfigError", "DataError", "ModelError",
            "__version__"]

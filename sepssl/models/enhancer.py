@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..errors import ConfigError, ModelError, SepsslError
+from ..errors import AudioError, ConfigError, ModelError, SepsslError
 from ..files import check_format, first_line, load_weights_file, save_weights_file
 from .inference import InferenceRule
 from .registry import MODELS, build_model
@@ -75,26 +75,36 @@ class Enhancer(nn.Module):
         return self.rule(self.separate(wav), wav)
 
     @torch.no_grad()
-    def enhance(self, audio: torch.Tensor | str | os.PathLike, sample_rate: int | None = None,
-                chunk_seconds: float = 10.0, atten_lim_db: float | str | None = "model"
-                ) -> torch.Tensor:
-        """Enhance a file path or a `(channels, time)` / `(time,)` tensor.
+    def enhance(self, audio, sample_rate: int | None = None, chunk_seconds: float = 10.0,
+                atten_lim_db: float | str | None = "model"):
+        """Enhance a file, a tensor or a numpy array; long signals are processed in chunks.
 
-        Returns `(channels, time)` (or `(time,)` for 1-D input) at the input's sample rate;
-        `sample_rate` defaults to the model's for tensors. Long signals are chunked.
-        `atten_lim_db`: attenuate nothing by more than this many dB
-        (`dsp.mixing.limit_attenuation`); "model": this model's own setting; None: no limit.
+        Args:
+            audio: a file path, or a signal `(time,)` or `(channels, time)`: a torch tensor or
+                numpy array, float (in [-1, 1]) or integer PCM (int16 / int32, scaled).
+            sample_rate: the signal's rate in Hz (default for signals: the model's); a file's
+                rate is read from it.
+            chunk_seconds: the length of the chunks long signals are cut into.
+            atten_lim_db: attenuate nothing by more than this many dB
+                (`dsp.mixing.limit_attenuation`); "model": this model's own setting; None: none.
+        Returns:
+            For a signal: the same type, shape and dtype as `audio` (numpy in, numpy out); for a
+            file: a float tensor `(channels, time)` at the file's rate.
+        Raises:
+            AudioError: a signal of another shape (3-D, or what looks like `(time, channels)`),
+                an unsupported dtype, or a sample rate that is not a positive number of Hz.
         """
-        from ..enhance import enhance_signal
         from ..audio import read
+        from ..enhance import enhance_signal
 
         if isinstance(audio, (str, os.PathLike)):
-            audio, sample_rate = read(audio)
-        squeeze = audio.dim() == 1
-        wav = audio.unsqueeze(0) if squeeze else audio
-        out = enhance_signal(self, wav, sample_rate or self.sample_rate, chunk_seconds,
-                             atten_lim_db)
-        return out[0] if squeeze else out
+            wav, rate = read(audio)
+            return enhance_signal(self, wav, rate, chunk_seconds, atten_lim_db)
+        wav, restore = _as_signal(audio)
+        rate = self.sample_rate if sample_rate is None else sample_rate
+        if isinstance(rate, bool) or not isinstance(rate, int) or rate <= 0:
+            raise AudioError(f"sample_rate: {sample_rate!r} is not a positive number of Hz")
+        return restore(enhance_signal(self, wav, rate, chunk_seconds, atten_lim_db))
 
     def with_speech_detector(self, detector: nn.Module) -> "Enhancer":
         """This model with MixIT's speech detector in its rule: inference then adds every
@@ -130,6 +140,47 @@ class Enhancer(nn.Module):
                   atten_lim_db=data.get("atten_lim_db"))
         enh.net.load_state_dict(data["state_dict"])
         return enh.eval()
+
+
+_PCM_SCALE = {torch.int16: 32768.0, torch.int32: 2147483648.0}
+
+
+def _as_signal(audio) -> tuple[torch.Tensor, Any]:
+    """A user's signal as float32 `(channels, time)` and the function that turns a result of
+    that shape back into the user's type, shape and dtype."""
+    import numpy as np
+
+    is_numpy = isinstance(audio, np.ndarray)
+    if not is_numpy and not isinstance(audio, torch.Tensor):
+        raise AudioError(f"expected a file path, a torch tensor or a numpy array, got "
+                         f"{type(audio).__name__}")
+    tensor = torch.from_numpy(np.ascontiguousarray(audio)) if is_numpy else audio
+    if tensor.dim() not in (1, 2):
+        raise AudioError(f"expected a signal of shape (time,) or (channels, time), got "
+                         f"{tuple(tensor.shape)}")
+    if tensor.dim() == 2 and tensor.shape[0] > tensor.shape[1]:
+        raise AudioError(f"a signal of shape {tuple(tensor.shape)} looks like (time, channels); "
+                         "pass (channels, time), e.g. the transpose")
+    dtype = tensor.dtype
+    if dtype in _PCM_SCALE:
+        wav = tensor.float() / _PCM_SCALE[dtype]
+    elif dtype.is_floating_point:
+        wav = tensor.float()
+    else:
+        raise AudioError(f"samples of type {dtype} are not audio; use float, int16 or int32")
+    squeeze = wav.dim() == 1
+    wav = wav[None] if squeeze else wav
+
+    def restore(out: torch.Tensor):
+        out = out[0] if squeeze else out
+        if dtype in _PCM_SCALE:
+            scale = _PCM_SCALE[dtype]
+            out = (out * scale).round().clamp(-scale, scale - 1).to(dtype)
+        else:
+            out = out.to(dtype)
+        return out.numpy() if is_numpy else out.to(tensor.device)
+
+    return wav.to(tensor.device), restore
 
 
 def load_model(name_or_path: str | os.PathLike = "default", device: str = "cpu") -> Enhancer:

