@@ -277,6 +277,7 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
     report.model_path = Path(save_model) if save_model else out_dir / "adapted_model.pt"
     model.cpu().save(report.model_path)
     model.to(device)
+    # overwrite: the outputs must come from the model this run just made
     report.enhanced = enhance_paths(model, inputs, out_dir, progress=progress, log=say,
-                                    atten_lim_db=atten_lim_db)
+                                    atten_lim_db=atten_lim_db, overwrite=True)
     return report

@@ -8,9 +8,11 @@ Writes are atomic (`sepssl.files.atomic_write`), so a crash never leaves a half-
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import math
 import os
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -44,21 +46,36 @@ class AudioInfo:
         return self.frames / self.sample_rate if self.sample_rate else 0.0
 
 
+def shown(path: str | os.PathLike) -> str:
+    """A file name as messages show it: as is, or quoted like `repr` when it holds characters
+    that would break the one-line message (a newline, other control characters, bytes that are
+    not UTF-8, line separators)."""
+    text = os.fspath(path)
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    if any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") for c in text):
+        return repr(text)
+    return text
+
+
 def info(path: str | os.PathLike) -> AudioInfo:
     """Header of an audio file; raises AudioError naming the file when it is not usable."""
     path = Path(path)
     if not path.exists():
-        raise AudioError(f"{path}: no such file")
+        if path.is_symlink():
+            raise AudioError(f"{shown(path)}: broken symbolic link (its target "
+                             f"{shown(os.readlink(path))} does not exist)")
+        raise AudioError(f"{shown(path)}: no such file")
     if path.is_dir():
-        raise AudioError(f"{path}: is a directory, not an audio file")
+        raise AudioError(f"{shown(path)}: is a directory, not an audio file")
     if path.stat().st_size == 0:
-        raise AudioError(f"{path}: empty file (0 bytes)")
+        raise AudioError(f"{shown(path)}: empty file (0 bytes)")
     try:
         i = sf.info(str(path))
     except Exception as exc:  # soundfile raises LibsndfileError / RuntimeError / TypeError
-        raise AudioError(f"{path}: not a readable audio file ({_short(exc)})") from None
+        raise AudioError(f"{shown(path)}: not a readable audio file ({_short(exc)})") from None
     if i.frames <= 0:
-        raise AudioError(f"{path}: contains no samples")
+        raise AudioError(f"{shown(path)}: contains no samples")
     return AudioInfo(path, int(i.samplerate), int(i.frames), int(i.channels), i.format, i.subtype)
 
 
@@ -72,12 +89,12 @@ def read(path: str | os.PathLike, sample_rate: int | None = None, *, check: bool
     try:
         data, rate = sf.read(str(meta.path), dtype="float32", always_2d=True)
     except Exception as exc:
-        raise AudioError(f"{meta.path}: cannot decode ({_short(exc)})") from None
+        raise AudioError(f"{shown(meta.path)}: cannot decode ({_short(exc)})") from None
     if data.shape[0] == 0:
-        raise AudioError(f"{meta.path}: contains no samples")
+        raise AudioError(f"{shown(meta.path)}: contains no samples")
     wav = torch.from_numpy(np.ascontiguousarray(data.T))
     if check:
-        validate(wav, meta.path)
+        validate(wav, shown(meta.path))
     if sample_rate is not None and sample_rate != rate:
         wav = resample(wav, rate, sample_rate)
         rate = sample_rate
@@ -177,7 +194,7 @@ def atomic_writer(path: str | os.PathLike, sample_rate: int, channels: int,
     """
     path = Path(path)
     fmt = format or _format_for(path)
-    with atomic_write(path, suffix=path.suffix) as tmp:
+    with atomic_write(path, suffix=path.suffix) as tmp, _note_errno():
         with sf.SoundFile(str(tmp), "w", samplerate=int(sample_rate), channels=int(channels),
                           subtype=subtype, format=fmt) as f:
             yield f
@@ -192,7 +209,7 @@ class Reader:
         try:
             self._file = sf.SoundFile(str(self.info.path))
         except Exception as exc:
-            raise AudioError(f"{self.info.path}: not a readable audio file ({_short(exc)})") from None
+            raise AudioError(f"{shown(self.info.path)}: not a readable audio file ({_short(exc)})") from None
         self.peak = 0.0
 
     def read(self, start: int, frames: int) -> torch.Tensor:
@@ -200,11 +217,11 @@ class Reader:
             self._file.seek(start)
             data = self._file.read(frames, dtype="float32", always_2d=True)
         except Exception as exc:
-            raise AudioError(f"{self.info.path}: cannot decode at {start / self.info.sample_rate:.1f} s "
-                             f"({_short(exc)})") from None
+            raise AudioError(f"{shown(self.info.path)}: cannot decode at "
+                             f"{start / self.info.sample_rate:.1f} s ({_short(exc)})") from None
         block = torch.from_numpy(np.ascontiguousarray(data.T))
         if not torch.isfinite(block).all():
-            raise AudioError(f"{self.info.path}: contains NaN or Inf samples "
+            raise AudioError(f"{shown(self.info.path)}: contains NaN or Inf samples "
                              f"(near {start / self.info.sample_rate:.1f} s)")
         if block.numel():
             self.peak = max(self.peak, float(block.abs().amax()))
@@ -225,7 +242,8 @@ def write_block(f: sf.SoundFile, block: torch.Tensor) -> None:
     data = block.detach().cpu().numpy().T.astype(np.float32, copy=False)
     if _is_integer(f.subtype):
         data = clip_for_int(data)
-    f.write(data)
+    with _note_errno():
+        f.write(data)
 
 
 def _is_integer(subtype: str | None) -> bool:
@@ -234,10 +252,65 @@ def _is_integer(subtype: str | None) -> bool:
 
 def find_audio(root: str | os.PathLike) -> list[Path]:
     """Audio files under a folder, recursively, sorted (hidden files and partial writes skipped)."""
+    return scan_audio(root)[0]
+
+
+def scan_audio(root: str | os.PathLike) -> tuple[list[Path], list[Path]]:
+    """`find_audio`'s files, and the broken symbolic links it passes over (audio names whose
+    target does not exist), both sorted."""
     root = Path(root)
-    return sorted(p for p in root.rglob("*")
-                  if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS
-                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    files, broken = [], []
+    for p in root.rglob("*"):
+        if (p.suffix.lower() not in AUDIO_EXTENSIONS
+                or any(part.startswith(".") for part in p.relative_to(root).parts)):
+            continue
+        if p.is_file():
+            files.append(p)
+        elif p.is_symlink() and not p.exists():
+            broken.append(p)
+    return sorted(files), sorted(broken)
+
+
+def write_failure(exc: BaseException, path: str | os.PathLike) -> AudioError:
+    """The one-line AudioError for an OSError or libsndfile error while writing `path`.
+
+    A full disk reaches soundfile as libsndfile's bare "System error." or a codec's own error
+    (FLAC's), with errno ENOSPC set at the failing call (`_note_errno`), and closing the file
+    then often raises another error over it; the chain of errors is searched, and a full disk
+    is said as "no space left on device", naming the file.
+    """
+    chain, e = [], exc
+    while e is not None and len(chain) < 8:
+        chain.append(e)
+        e = e.__context__
+    codes = [e.errno if isinstance(e, OSError) else getattr(e, "c_errno", 0) for e in chain]
+    edquot = getattr(errno, "EDQUOT", None)
+    if errno.ENOSPC in codes:
+        reason = "no space left on device"
+    elif edquot is not None and edquot in codes:
+        reason = "disk quota exceeded"
+    elif any(isinstance(e, sf.LibsndfileError) and e.code == 2 for e in chain):
+        reason = "no space left on device"  # libsndfile's "System error." on a write
+    elif isinstance(exc, OSError):
+        reason = exc.strerror or _short(exc)
+    else:
+        reason = _short(exc)
+    return AudioError(f"{shown(path)}: cannot write: {reason}")
+
+
+@contextlib.contextmanager
+def _note_errno() -> Iterator[None]:
+    """A libsndfile error raised inside gets `c_errno`: errno as the failing C call left it
+    (soundfile's cffi keeps it per thread; the next C call, such as closing, overwrites it)."""
+    try:
+        yield
+    except sf.LibsndfileError as exc:
+        if not hasattr(exc, "c_errno"):
+            try:
+                exc.c_errno = int(sf._ffi.errno)
+            except Exception:
+                exc.c_errno = 0
+        raise
 
 
 def _format_for(path: Path) -> str:
@@ -246,7 +319,7 @@ def _format_for(path: Path) -> str:
                "snd": "AU", "sph": "NIST"}
     fmt = aliases.get(ext, ext.upper())
     if fmt not in sf.available_formats():
-        raise AudioError(f"{path}: unknown output format {ext!r}; use .wav or .flac")
+        raise AudioError(f"{shown(path)}: unknown output format {ext!r}; use .wav or .flac")
     return fmt
 
 

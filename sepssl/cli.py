@@ -22,15 +22,30 @@ def _data(args) -> int:
 
         summary = build_two_talker(args.two_talker_from, args.out, seed=args.seed,
                                    progress=not args.quiet)
-        print(f"two-talker sets written to {args.out}: {summary['counts']}")
+        counts = ", ".join(f"{split} {n}" for split, n in summary["counts"].items())
+        print(f"two-talker mixtures written to {args.out}: {counts}")
         return 0
     summary = build_corpus(args.out, size=args.size, seed=args.seed, cache_dir=args.cache,
                            progress=not args.quiet)
-    print(f"corpus written to {args.out}")
-    for key in ("hours", "counts"):
-        if key in summary:
-            print(f"{key}: {summary[key]}")
+    print(corpus_summary(summary, args.out))
     return 0
+
+
+def corpus_summary(summary: dict, out) -> str:
+    """What `sepssl data` built, in words: per split its files and hours, and the sources."""
+    lines = [f"corpus ({summary.get('size', '?')}, seed {summary.get('seed', '?')}) written to {out}:"]
+    for split, kinds in summary.get("counts", {}).items():
+        hours = summary.get("hours", {}).get(split, {})
+        parts = [f"{n} {kind} files ({60 * hours.get(kind, 0):.1f} min)" for kind, n in kinds.items()]
+        lines.append(f"  {split}: " + ", ".join(parts))
+    sources = summary.get("sources", {})
+    speech = [p["name"] for p in sources.get("real_speech_packages", [])]
+    noise = [p["name"] for p in sources.get("real_noise_packages", [])]
+    lines.append(f"  speech: TTS ({', '.join(sources.get('tts_engines', {})) or 'none'}); "
+                 f"real: {', '.join(speech) or 'none'}")
+    lines.append(f"  noise: real: {', '.join(noise) or 'none'}; synthetic: "
+                 f"{', '.join(sources.get('synthetic_noise_kinds', [])) or 'none'}")
+    return "\n".join(lines)
 
 
 def _train(args) -> int:
@@ -40,6 +55,7 @@ def _train(args) -> int:
     cfg = load_config(args.config, args.set)
     if args.quiet:
         cfg.trainer.progress = False
+    _threads(args.threads)
     path = train(cfg)
     print(f"model written to {path}")
     return 0
@@ -65,12 +81,21 @@ def _helper(args) -> int:
     return 0
 
 
+def _threads(n: int | None) -> None:
+    """--threads: torch's CPU threads for this process (None: torch's own choice)."""
+    if n:
+        import torch
+
+        torch.set_num_threads(n)
+
+
 def _pretrain(args) -> int:
     from .pretrain import load_pretrain_config, pretrain
 
     cfg = load_pretrain_config(args.config, args.set)
     if args.quiet:
         cfg.trainer.progress = False
+    _threads(args.threads)
     path = pretrain(cfg)
     print(f"encoder written to {path}")
     return 0
@@ -80,15 +105,45 @@ def _enhance(args) -> int:
     import torch
 
     from . import load_model
-    from .enhance import enhance_paths
+    from .enhance import (STDIO, Terminated, check_subtype, enhance_paths, enhance_stdio,
+                          resolve_device)
+    from .errors import ConfigError
 
+    stdio = args.out == STDIO
+    if stdio and args.inputs != [STDIO]:
+        raise ConfigError("-o - (stdout) takes exactly one input, - (stdin): "
+                          "sepssl enhance - -o - < noisy.wav > enhanced.wav")
+    if not stdio and STDIO in args.inputs:
+        raise ConfigError("input - (stdin) goes with -o - (stdout); name a file ./- to enhance "
+                          "a file called -")
+    if stdio and sys.stdout.isatty():
+        raise ConfigError("refusing to write audio to a terminal; redirect stdout "
+                          "(sepssl enhance - -o - < in.wav > out.wav)")
+    check_subtype(args.subtype, {"WAV"} if stdio else set())
     if args.threads:
         torch.set_num_threads(args.threads)
-    model = load_model(args.model, device=args.device)
-    report = enhance_paths(model, args.inputs, args.out, chunk_seconds=args.chunk_seconds,
-                           subtype=args.subtype, progress=not args.quiet,
-                           log=lambda m: print(m, file=sys.stderr),
-                           atten_lim_db=args.atten_lim_db)
+    model = load_model(args.model, device=resolve_device(args.device))
+    try:
+        if stdio:
+            try:
+                enhance_stdio(model, sys.stdin.buffer, sys.stdout.buffer,
+                              chunk_seconds=args.chunk_seconds, subtype=args.subtype,
+                              progress=not args.quiet, atten_lim_db=args.atten_lim_db)
+            except BrokenPipeError:  # `| head`: the reader is gone; say nothing more
+                return 141
+            except SepsslError as exc:
+                if isinstance(exc, ConfigError):
+                    raise
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
+            return 0
+        report = enhance_paths(model, args.inputs, args.out, chunk_seconds=args.chunk_seconds,
+                               subtype=args.subtype, progress=not args.quiet,
+                               log=lambda m: print(m, file=sys.stderr),
+                               atten_lim_db=args.atten_lim_db, overwrite=args.overwrite)
+    except Terminated as exc:
+        print("terminated", file=sys.stderr)
+        return 128 + exc.signum
     print(report.summary(Path(args.out)))
     return 0 if report.ok else 1
 
@@ -113,13 +168,16 @@ def _evaluate(args) -> int:
     from .evaluation import evaluate
 
     result = evaluate(args.ref, args.est, noisy_dir=args.noisy, report_dir=args.report,
-                      jobs=args.jobs, progress=not args.quiet, dnsmos=args.dnsmos)
+                      jobs=args.jobs, progress=not args.quiet, dnsmos=args.dnsmos,
+                      allow_short=args.allow_short)
     md = Path(args.report) / "summary.md"
     if md.is_file():
         print(md.read_text())
     print(f"report written to {args.report}")
     files = result.summary["files"]
-    return 1 if files["failed"] or files["unpaired"] else 0
+    if not files["scored"]:
+        print("sepssl evaluate: error: no file could be scored (see the report)", file=sys.stderr)
+    return 1 if files["failed"] or files["unpaired"] or not files["scored"] else 0
 
 
 def positive_int(text: str) -> int:
@@ -182,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a config value, e.g. --set trainer.max_steps=100 (repeatable)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     t.add_argument("-v", "--verbose", action="store_true", help="Lightning's own messages too")
+    t.add_argument("--threads", type=positive_int, default=None,
+                   help="CPU threads for torch (on a busy machine 1 is often fastest)")
     t.set_defaults(run=_train)
 
     r = sub.add_parser("pretrain", help="pre-train an SSL encoder (wav2vec2, cpc, byol_a) from a YAML recipe")
@@ -190,21 +250,45 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a config value, e.g. --set encoder.size=base (repeatable)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.add_argument("-v", "--verbose", action="store_true", help="Lightning's own messages too")
+    r.add_argument("--threads", type=positive_int, default=None,
+                   help="CPU threads for torch (on a busy machine 1 is often fastest)")
     r.set_defaults(run=_pretrain)
 
-    e = sub.add_parser("enhance", help="enhance audio files, folders or globs")
-    e.add_argument("inputs", nargs="+", metavar="INPUT", help="files, folders (recursive) or globs")
-    e.add_argument("-o", "--out", required=True, help="output folder (created; inputs are never overwritten)")
-    e.add_argument("--model", default="default", help="'default' (shipped) or a model/checkpoint path")
-    e.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    e = sub.add_parser(
+        "enhance", formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="enhance audio files, folders or globs",
+        description="Enhance audio files, folders (recursively) and globs into an output folder\n"
+                    "that keeps their layout, or stdin to stdout.",
+        epilog="examples:\n  sepssl enhance noisy.wav recordings/ -o enhanced/\n"
+               "  sepssl enhance \"calls/**/*.flac\" -o out/ --subtype PCM_16 --overwrite\n"
+               "  sepssl enhance - -o - < noisy.wav > enhanced.wav\n\n"
+               "Outputs that exist are skipped unless --overwrite, so rerunning a command after "
+               "a crash\nfinishes the rest. Exit code: 0 all done, 1 some input failed, 2 bad "
+               "arguments, 130/143\ninterrupted (Ctrl-C / SIGTERM).")
+    e.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="files, folders (recursive) or globs; - for stdin (with -o -)")
+    e.add_argument("-o", "--out", required=True,
+                   help="output folder (created; inputs are never written over); - for stdout "
+                        "(WAV, with the single input -)")
+    e.add_argument("--model", default="default",
+                   help="'default' (shipped) or a model/checkpoint path (default: %(default)s)")
+    e.add_argument("--device", default="auto",
+                   help="auto (cuda when available, else cpu), cpu, cuda or cuda:N "
+                        "(default: %(default)s)")
     e.add_argument("--chunk-seconds", type=positive_float, default=10.0,
-                   help="process long files in chunks of this length (memory stays flat)")
-    e.add_argument("--atten-lim-db", type=_atten_limit, default="model", metavar="DB|off",
+                   help="process long files in chunks of this length (memory stays flat) "
+                        "(default: %(default)s)")
+    e.add_argument("--atten-lim-db", type=_atten_limit, default="model", metavar="DB|off|model",
                    help="attenuate nothing by more than DB dB: mixes the input back under the "
-                        "output, trading noise removal for less over-suppression (default: the "
-                        "model's own setting, 12 for the shipped model, none for trained runs)")
-    e.add_argument("--subtype", default=None, help="output subtype, e.g. PCM_16, FLOAT (default: the input's)")
-    e.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch")
+                        "output, trading noise removal for less over-suppression (default: "
+                        "%(default)s, the model's own setting: 12 for the shipped model, none "
+                        "for trained runs)")
+    e.add_argument("--subtype", default=None,
+                   help="output subtype, e.g. PCM_16, FLOAT (default: the input's)")
+    e.add_argument("--overwrite", action="store_true",
+                   help="enhance again inputs whose output exists (default: skip them)")
+    e.add_argument("--threads", type=positive_int, default=None,
+                   help="CPU threads for torch (default: torch's own, usually one per core)")
     e.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     e.set_defaults(run=_enhance)
 
@@ -275,13 +359,19 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("-v", "--verbose", action="store_true", help="Lightning's own messages too")
     a.set_defaults(run=_adapt)
 
-    v = sub.add_parser("evaluate", help="score enhanced files against clean references")
+    v = sub.add_parser("evaluate", help="score enhanced files against clean references",
+                       epilog="exit code: 0 when every file paired and scored; 1 when a file "
+                              "failed, was not scored or had no partner (all are listed in the "
+                              "report); 2 for a usage error")
     v.add_argument("--ref", required=True, help="clean reference file or folder")
     v.add_argument("--est", required=True, help="enhanced file or folder (paired by relative path)")
     v.add_argument("--noisy", default=None, help="unprocessed input folder: also score it and the improvement")
     v.add_argument("--report", required=True, help="folder for scores.csv, summary.json/.md, report.html")
     v.add_argument("--jobs", type=positive_int, default=None, help="worker processes (default: all cores)")
     v.add_argument("--dnsmos", action="store_true", help="add no-reference DNSMOS (needs speechmos)")
+    v.add_argument("--allow-short", action="store_true",
+                   help="score estimates shorter than 90%% of their reference on the overlap "
+                        "(by default such a file fails)")
     v.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     v.set_defaults(run=_evaluate)
     return p

@@ -81,8 +81,8 @@ class Recipe(Options):
 
     @model_validator(mode="after")
     def _warmup_fits(self):
-        if self.optim.warmup_steps >= self.trainer.max_steps:
-            raise ValueError(f"optim.warmup_steps: {self.optim.warmup_steps} must be below "
+        if self.optim.warmup_steps > self.trainer.max_steps:
+            raise ValueError(f"optim.warmup_steps: {self.optim.warmup_steps} is more than "
                              f"trainer.max_steps ({self.trainer.max_steps})")
         return self
 

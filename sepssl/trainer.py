@@ -11,6 +11,7 @@ silenced only while `fit` runs.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -241,14 +242,36 @@ def fit(module: L.LightningModule, t: TrainerConfig, config: dict[str, Any],
     except (MisconfigurationException, ValueError, TypeError, RuntimeError) as exc:
         raise ConfigError(f"trainer: {first_line(exc)} (accelerator {t.accelerator!r}, devices "
                           f"{t.devices!r}, strategy {t.strategy!r})") from None
-    if trainer.is_global_zero:
-        write_text(out / "config.yaml", to_yaml(config))
-    with warnings.catch_warnings():
-        for pattern in EXPECTED_WARNINGS:
-            warnings.filterwarnings("ignore", pattern)
-        trainer.fit(module, train_loader, valid_loader, ckpt_path=resume, weights_only=True)
-    exporter.finish(trainer, module, save=False)   # a run resumed at its last step
+    with _locked(out, trainer.is_global_zero):
+        if trainer.is_global_zero:
+            write_text(out / "config.yaml", to_yaml(config))
+        with warnings.catch_warnings():
+            for pattern in EXPECTED_WARNINGS:
+                warnings.filterwarnings("ignore", pattern)
+            trainer.fit(module, train_loader, valid_loader, ckpt_path=resume, weights_only=True)
+        exporter.finish(trainer, module, save=False)   # a run resumed at its last step
     return trainer
+
+
+@contextlib.contextmanager
+def _locked(out: Path, owner: bool):
+    """Hold `out/.lock` while training (rank zero), so two runs never write one folder."""
+    if not owner:
+        yield
+        return
+    from filelock import FileLock, Timeout
+
+    out.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(out / ".lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise ConfigError(f"trainer.out_dir: {out} is in use by another training run; wait for "
+                          "it or choose another folder") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _trainer(t: TrainerConfig, out: Path, precision: str, grad_clip: float | None,

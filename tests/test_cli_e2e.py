@@ -25,6 +25,12 @@ def test_data_train_enhance_evaluate(small_corpus, tmp_path, capsys):
                      "--model", str(run / "model.pt")]) == 0
     n_test = len(audio.find_audio(small_corpus / "test" / "noisy"))
     assert len(audio.find_audio(enhanced)) == n_test > 0
+    capsys.readouterr()
+    # the same command again: everything is there already, so nothing is redone and nothing fails
+    assert cli.main(["enhance", "-q", str(small_corpus / "test" / "noisy"), "-o", str(enhanced),
+                     "--model", str(run / "model.pt")]) == 0
+    assert f"skipped {n_test} existing output(s)" in capsys.readouterr().err
+    assert len(audio.find_audio(enhanced)) == n_test
     report = tmp_path / "report"
     code = cli.main(["evaluate", "-q", "--ref", str(small_corpus / "test" / "clean"), "--est", str(enhanced),
                      "--noisy", str(small_corpus / "test" / "noisy"), "--report", str(report), "--jobs", "2"])

@@ -179,7 +179,8 @@ def test_pairing_and_unpaired(result, corpus):
     assert {(u["file"], u["missing"]) for u in result.unpaired} == {
         ("only_ref.wav", "estimate"), ("only_est.wav", "reference")}
     f = result.summary["files"]
-    assert (f["paired"], f["unpaired"], f["failed"], f["scored"]) == (8, 2, 1, 7)
+    # silent_ref / silent_est: no metric of the estimate can be computed, so not scored
+    assert (f["paired"], f["unpaired"], f["failed"], f["scored"]) == (8, 2, 3, 5)
     with pytest.raises(DataError, match="pairs"):
         pair_files(corpus / "ref", corpus / "noisy" / "sub")  # an estimate folder sharing nothing
     with pytest.raises(DataError, match="no such file"):
@@ -201,7 +202,7 @@ def test_scores_improvement_and_failures(result):
     assert rows["broken.wav"]["status"] == "failed"
     assert rows["broken.wav"]["errors"] == {"file": "unreadable estimate"}
     text = result.summary["failure_text"]
-    assert "1 file not scored: 1 unreadable estimate" in text
+    assert "3 files not scored: 1 silent estimate, 1 silent reference, 1 unreadable estimate" in text
     assert "pesq failed on 3 files: 1 silent estimate, 1 silent reference, 1 too short" in text
     assert "pesq (input) failed on 2 files: 1 silent reference, 1 too short" in text
     assert "stoi (input) failed on 2 files: 1 silent reference, 1 too little speech" in text
@@ -378,3 +379,32 @@ def test_workers_run_one_thread_each():
         torch_threads = ex.submit(torch.get_num_threads).result()
     assert info and all(lib["num_threads"] == 1 for lib in info), info
     assert torch_threads == 1
+
+
+def test_unscorable_and_cut_off_estimates_fail_and_set_the_exit_code(tmp_path):
+    """All-NaN / all-zero estimates are "not scored", a half-length one fails unless
+    --allow-short, a report path that is a file is one line, nothing scored is exit code 1."""
+    import numpy as np
+
+    from sepssl import audio, cli
+
+    rate = 16000
+    t = np.arange(2 * rate) / rate
+    clean = (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+    audio.write(tmp_path / "ref" / "a.wav", clean, rate)
+    audio.write(tmp_path / "ref" / "b.wav", clean, rate)
+    audio.write(tmp_path / "est" / "a.wav", np.zeros_like(clean), rate, subtype="FLOAT")
+    audio.write(tmp_path / "est" / "b.wav", clean[: rate], rate)      # half as long
+    args = ["evaluate", "--ref", str(tmp_path / "ref"), "--est", str(tmp_path / "est"),
+            "--jobs", "1", "-q"]
+    assert cli.main(args + ["--report", str(tmp_path / "r")]) == 1
+    import csv
+
+    rows = {r["file"]: r for r in csv.DictReader(open(tmp_path / "r" / "scores.csv"))}
+    assert rows["a.wav"]["status"] == "failed" and "silent estimate" in rows["a.wav"]["errors"]
+    assert rows["b.wav"]["status"] == "failed" and "too short" in rows["b.wav"]["errors"]
+    assert cli.main(args + ["--report", str(tmp_path / "r2"), "--allow-short"]) == 1   # a.wav still
+    rows = {r["file"]: r for r in csv.DictReader(open(tmp_path / "r2" / "scores.csv"))}
+    assert rows["b.wav"]["status"] == "ok"
+    (tmp_path / "file").write_text("x")
+    assert cli.main(args + ["--report", str(tmp_path / "file")]) == 2

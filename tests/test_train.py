@@ -145,3 +145,14 @@ def test_remixit_exports_a_best_checkpoint_from_before_the_teacher_was_replaced(
         f"task.teacher={helper_files['other']}", "task.teacher_update=replace",
         "task.replace_every=3"])
     assert load_model(train(cfg)).card["steps"] == 3
+
+
+def test_a_folder_in_use_by_another_run_is_refused(toy_set, tmp_path):
+    from filelock import FileLock
+
+    out = tmp_path / "busy"
+    out.mkdir()
+    with FileLock(out / ".lock"):
+        with pytest.raises(ConfigError, match="in use by another training run"):
+            train(toy_config(toy_set, out, steps=1))
+    assert not (out / "model.pt").exists()

@@ -56,7 +56,8 @@ class EvaluationResult:
 
 def evaluate(ref_dir, est_dir, noisy_dir=None, report_dir=None, jobs: int | None = None,
              progress: bool = True, dnsmos: bool = False,
-             metrics: Sequence[str] = DEFAULT_METRICS) -> EvaluationResult:
+             metrics: Sequence[str] = DEFAULT_METRICS, allow_short: bool = False
+             ) -> EvaluationResult:
     """Score every estimate against its reference (and the noisy input, when given).
 
     Files pair by relative path (`pairing.pair_files`); unpaired ones are listed, unreadable
@@ -76,6 +77,8 @@ def evaluate(ref_dir, est_dir, noisy_dir=None, report_dir=None, jobs: int | None
         progress: show a progress bar on stderr.
         dnsmos: add the reference-free DNSMOS scores (needs `speechmos`).
         metrics: names from `KNOWN_METRICS`, in report order.
+        allow_short: score an estimate shorter than 90% of its reference on the overlap
+            (otherwise that file fails: a cut-off output must not pass as scored).
 
     Returns:
         The rows, the summary, the unpaired files and the report's paths.
@@ -86,6 +89,8 @@ def evaluate(ref_dir, est_dir, noisy_dir=None, report_dir=None, jobs: int | None
             process died.
     """
     t0 = time.perf_counter()
+    if report_dir is not None and Path(report_dir).exists() and not Path(report_dir).is_dir():
+        raise SepsslError(f"--report {report_dir}: is a file; give a folder for the report")
     metrics = _metrics.check_metrics(metrics)
     if dnsmos:
         if not dnsmos_available():
@@ -97,7 +102,7 @@ def evaluate(ref_dir, est_dir, noisy_dir=None, report_dir=None, jobs: int | None
         raise SepsslError(f"jobs must be at least 1, not {jobs}")
     pairs, unpaired = pair_files(ref_dir, est_dir, noisy_dir)
     has_input = noisy_dir is not None
-    tasks = [FileTask(p.file, p.reference, p.estimate, p.input, metrics, has_input)
+    tasks = [FileTask(p.file, p.reference, p.estimate, p.input, metrics, has_input, allow_short)
              for p in pairs]
     rows = score_files(tasks, jobs, progress)
     rows.sort(key=lambda row: row["file"])

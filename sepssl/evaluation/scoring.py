@@ -35,6 +35,11 @@ class FileTask(NamedTuple):
     input: str | None       #: the noisy input, or None
     metrics: tuple[str, ...]
     has_input: bool         #: whether the run has an input side (columns exist even if missing)
+    allow_short: bool = False   #: score an estimate much shorter than its reference (overlap)
+
+
+# an estimate shorter than this share of its reference is a failure, not a trimmed score
+MIN_LENGTH_SHARE = 0.9
 
 
 def score_file(task: FileTask) -> dict:
@@ -114,6 +119,11 @@ def _score_file(task: FileTask) -> dict:
 
     # lengths
     lengths = {"reference": ref_x.shape[-1], **{k: x.shape[-1] for k, x in sides.items()}}
+    if lengths["estimate"] < MIN_LENGTH_SHARE * lengths["reference"] and not task.allow_short:
+        row["status"] = "failed"
+        row["errors"]["file"] = (f"estimate too short ({100 * lengths['estimate'] / lengths['reference']:.0f}% "
+                                 "of the reference's length; --allow-short scores the overlap)")
+        return row
     n = min(lengths.values())
     if len(set(lengths.values())) > 1:
         longest = max(lengths, key=lengths.get)
@@ -148,7 +158,11 @@ def _score_file(task: FileTask) -> dict:
         if np.any(ref_d) and np.isfinite(nd).all() and np.isfinite(ref_d).all():
             snrs = _snr(torch.from_numpy(nd), torch.from_numpy(ref_d))
             row["input_snr"] = float(snrs.mean())
-    if row["errors"]:
+    if all(math.isnan(row[m]) for m in metrics):
+        row["status"] = "failed"          # nothing of the estimate could be scored
+        reasons = sorted({r for k, r in row["errors"].items() if not k.endswith("_input")})
+        row["errors"].setdefault("file", "; ".join(reasons) or "no metric could be computed")
+    elif row["errors"]:
         row["status"] = "partial"
     return row
 
