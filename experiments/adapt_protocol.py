@@ -77,7 +77,7 @@ def run(domain: Path, teachers: list[str], minutes: float, out: Path, transducti
                 "guard_before_db": rep.guard_before_db, "guard_after_db": rep.guard_after_db,
                 "kept": rep.kept}, indent=2))
             enhance_paths(load_model(d / "model.pt"), [str(domain / "score" / "noisy")],
-                          d / "enhanced", progress=False)
+                          d / "enhanced", progress=False, atten_lim_db=None)
         step(f"student_{t}", adapted)
 
         def with_limit(d: Path, t=t) -> None:   # the same model with the shipped 12 dB limit

@@ -350,8 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--save-model", default=None, metavar="PATH",
                    help="the adapted model file (default: OUT/adapted_model.pt)")
     a.add_argument("--atten-lim-db", type=_atten_limit, default="model", metavar="DB|off|model",
-                   help="as for enhance (default: none for the adapted model, the student's own "
-                        "if adapting did not help)")
+                   help="as for enhance (default: the student's own setting, 12 dB for the "
+                        "shipped model; off gains PESQ and SI-SDR when the teacher is good, at "
+                        "some STOI)")
     a.add_argument("--max-steps", type=positive_int, default=None, help=argparse.SUPPRESS)
     a.add_argument("--seed", type=int, default=0, help="seeds the split and the training")
     a.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch")
