@@ -2,7 +2,8 @@
 
 For each domain of `experiments/adapt_domains.py` and each teacher it scores, on the domain's
 `score/` part (never adapted on): the unadapted default model, the teacher alone, and the
-student adapted from that teacher on the domain's `adapt/` part within the budget. With
+student adapted from that teacher on the domain's `adapt/` part within the budget, scored
+without an attenuation limit (`student_T`) and with the shipped 12 dB (`student_T_limit12`). With
 `--transductive` it also adapts on the `score/noisy` files themselves and scores those outputs
 (what a user runs: adapt on the very files, keep the outputs). Then one table per domain with
 `experiments/compare_runs.py --reports` (gains with 95% intervals, file by file against the

@@ -27,8 +27,9 @@ def label(name: str) -> str:
         return LABELS[name]
     kind, _, rest = name.partition("_")
     teacher, limited = rest.removesuffix("_limit12"), rest.endswith("_limit12")
-    what = {"student": "student", "transductive": "student on the scored files"}[kind]
-    return f"{what} from {teacher} ({'12 dB limit' if limited else 'no limit'})"
+    if kind == "transductive":   # `sepssl adapt` itself enhanced them: the student's 12 dB
+        return f"student adapted on the scored files themselves, from {teacher} (12 dB limit)"
+    return f"student from {teacher} ({'12 dB limit' if limited else 'no limit'})"
 
 
 def paired(run: Path, base: Path) -> list[str]:
