@@ -49,7 +49,7 @@ def teacher_alone(name: str, domain: Path, out: Path) -> None:
 
 
 def run(domain: Path, teachers: list[str], minutes: float, out: Path, transductive: bool,
-        seed: int) -> list[Path]:
+        seed: int, tag: str = "", **adapt_options) -> list[Path]:
     reports = []
 
     def step(name: str, make) -> None:
@@ -70,22 +70,22 @@ def run(domain: Path, teachers: list[str], minutes: float, out: Path, transducti
         def adapted(d: Path, t=t) -> None:
             rep = adapt([str(domain / "adapt" / "noisy")], d / "adapt_out", teacher=t,
                         minutes=minutes, device="cpu", save_model=d / "model.pt", seed=seed,
-                        progress=False)
+                        progress=False, **adapt_options)
             (d / "adapt.json").write_text(json.dumps({
                 "teacher": t, "minutes_budget": minutes, "seconds_of_audio": rep.seconds_of_audio,
                 "teacher_seconds": round(rep.teacher_seconds, 1),
                 "train_seconds": round(rep.train_seconds, 1), "steps": rep.steps,
                 "guard_before_db": rep.guard_before_db, "guard_after_db": rep.guard_after_db,
-                "kept": rep.kept}, indent=2))
+                "kept": rep.kept, "options": adapt_options}, indent=2))
             enhance_paths(load_model(d / "model.pt"), [str(domain / "score" / "noisy")],
                           d / "enhanced", progress=False, atten_lim_db=None)
-        step(f"student_{t}", adapted)
+        step(f"student_{t}{tag}", adapted)
 
         def with_limit(d: Path, t=t) -> None:   # the same model with the shipped 12 dB limit
-            enhance_paths(load_model(out / f"student_{t}" / "model.pt"),
+            enhance_paths(load_model(out / f"student_{t}{tag}" / "model.pt"),
                           [str(domain / "score" / "noisy")], d / "enhanced", progress=False,
                           atten_lim_db=12.0)
-        step(f"student_{t}_limit12", with_limit)
+        step(f"student_{t}{tag}_limit12", with_limit)
 
         if transductive:
             def on_the_files(d: Path, t=t) -> None:
@@ -110,11 +110,15 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=Path("runs/adapt_protocol"))
     p.add_argument("--tables", type=Path, default=ROOT / "metrics" / "adapt")
+    p.add_argument("--lr", type=float, default=3e-4, help="the student's learning rate")
+    p.add_argument("--remix-snr-db", type=float, nargs=2, default=None,
+                   help="remix at an SNR drawn from this range (default: the noise's own level)")
+    p.add_argument("--tag", default="", help="suffix of the student folders (for ablations)")
     a = p.parse_args()
     torch.set_num_threads(1)
     for name in a.domains:
         reports = run(a.domains_dir / name, a.teachers, a.minutes, a.out / name, a.transductive,
-                      a.seed)
+                      a.seed, a.tag, lr=a.lr, remix_snr_db=a.remix_snr_db)
         subprocess.run([sys.executable, str(ROOT / "experiments" / "compare_runs.py"),
                         "--reports", *map(str, reports), "--out", str(a.tables),
                         "--reports-name", f"{name}.md"], check=True, stdout=subprocess.DEVNULL)

@@ -167,6 +167,7 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
           student: str = "default", minutes: float = 10.0, device: str = "auto",
           save_model: str | os.PathLike | None = None, max_steps: int | None = None,
           lr: float = 3e-4, batch_size: int = 16, guard_share: float = 0.1,
+          remix_snr_db: tuple[float, float] | None = None,
           val_every_steps: int = 50, atten_lim_db: float | str | None = "model", seed: int = 0,
           progress: bool = True, say: Callable[[str], None] = log.warning) -> AdaptReport:
     """Adapt a student to the recordings, then enhance them with it.
@@ -181,6 +182,8 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
         save_model: the adapted model file (default: `out_dir/adapted_model.pt`).
         max_steps: stop after this many steps even within the budget (for tests).
         lr, batch_size, val_every_steps: the student's training settings.
+        remix_snr_db: remix each speech estimate with another noise estimate at an SNR drawn
+            from this range (None: at the noise estimate's own level, as RemixIT).
         guard_share: share of the segments held back for the guard.
         atten_lim_db: as `sepssl enhance --atten-lim-db` ("model": the student's own setting,
             which the adapted model keeps).
@@ -240,6 +243,7 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
         segment = min(3.0, SEGMENT_SECONDS)
         cfg = load_config(None, [
             "task.name=teacher_remix", f"sample_rate={rate}",
+            f"task.snr_db={list(remix_snr_db) if remix_snr_db else 'null'}",
             f"data.train_speech={work / 'train' / 'speech'}",
             f"data.train_noise={work / 'train' / 'noise'}", f"data.valid={work / 'guard'}",
             "data.valid_files=null", f"data.segment_seconds={segment}",
