@@ -11,7 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-from compare_runs import METRICS, _interval, _per_file
+sys.path.insert(0, str(Path(__file__).resolve().parent))   # compare_runs, beside this script
+from compare_runs import METRICS, _interval, _per_file  # noqa: E402
 
 DOMAINS = {"unseen_voice": "the test-only real voice (Asterisk ru)",
            "unseen_noise": "noise from the test-only package frozen-bubble-data",
