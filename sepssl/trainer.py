@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import math
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -33,7 +34,7 @@ log = logging.getLogger("sepssl")
 # Lightning warnings that are expected in sepssl runs (silenced while `fit` runs, not globally)
 EXPECTED_WARNINGS = (".*does not have many workers.*", ".*module\\(s\\) in eval mode.*",
                      ".*pkg_resources is deprecated.*", ".*smaller than the logging interval.*",
-                     ".*LeafSpec.*is deprecated.*")
+                     ".*LeafSpec.*is deprecated.*", ".*but have no `val_dataloader`.*")
 
 
 @rank_zero_only
@@ -148,6 +149,30 @@ class Export(L.Callback):
         self.finish(trainer, module)
 
 
+class StderrProgressBar(L.pytorch.callbacks.TQDMProgressBar):
+    """Lightning's progress bar on stderr, like every other sepssl command's (stdout stays for
+    results); Lightning writes its bars to stdout."""
+
+    def _on_stderr(self, make):
+        with contextlib.redirect_stdout(sys.stderr):
+            return make()
+
+    def init_sanity_tqdm(self):
+        return self._on_stderr(super().init_sanity_tqdm)
+
+    def init_train_tqdm(self):
+        return self._on_stderr(super().init_train_tqdm)
+
+    def init_validation_tqdm(self):
+        return self._on_stderr(super().init_validation_tqdm)
+
+    def init_predict_tqdm(self):
+        return self._on_stderr(super().init_predict_tqdm)
+
+    def init_test_tqdm(self):
+        return self._on_stderr(super().init_test_tqdm)
+
+
 class StopOnInterrupt(L.Callback):
     """The first Ctrl-C (SIGINT) or SIGTERM stops training after the current step, so the
     checkpoint and the export still happen; a second Ctrl-C aborts at once."""
@@ -238,7 +263,8 @@ def fit(module: L.LightningModule, t: TrainerConfig, config: dict[str, Any],
     try:
         trainer = _trainer(t, out, precision, grad_clip, validating,
                            [checkpoint, L.pytorch.callbacks.LearningRateMonitor("step"),
-                            *extra_callbacks, StopOnInterrupt(), exporter])
+                            *extra_callbacks, StopOnInterrupt(), exporter,
+                            *([StderrProgressBar()] if t.progress else [])])
     except (MisconfigurationException, ValueError, TypeError, RuntimeError) as exc:
         raise ConfigError(f"trainer: {first_line(exc)} (accelerator {t.accelerator!r}, devices "
                           f"{t.devices!r}, strategy {t.strategy!r})") from None
