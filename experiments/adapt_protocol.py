@@ -109,7 +109,7 @@ def main() -> None:
     p.add_argument("--transductive", action="store_true")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=Path("runs/adapt_protocol"))
-    p.add_argument("--tables", type=Path, default=ROOT / "metrics" / "adapt")
+    p.add_argument("--tables", type=Path, default=Path("metrics/adapt"))
     p.add_argument("--lr", type=float, default=3e-4, help="the student's learning rate")
     p.add_argument("--remix-snr-db", type=float, nargs=2, default=None,
                    help="remix at an SNR drawn from this range (default: the noise's own level)")
