@@ -157,8 +157,9 @@ def load_config(path: str | os.PathLike | None = None, overrides: list[str] | No
         ConfigError: one line naming the key that is unknown, of the wrong type or out of range.
     """
     raw = read_recipe(path, overrides)
-    if isinstance(raw.get("model"), dict):
-        raw["model"].setdefault("name", "masker")
+    for section, default in (("task", "noisy_target"), ("model", "masker")):
+        if isinstance(raw.get(section), dict):   # a section without a name: the default's
+            raw[section].setdefault("name", default)
     return validate(Config, raw, "", _TAGS)
 
 

@@ -50,6 +50,10 @@ class TaskModule(L.LightningModule):
         batch = self.task.make_batch(raw)
         est = self.enhancer.separate(batch.inputs)
         loss = self.task.loss(est, batch)
+        feature = self.task.feature_term(est, batch)
+        if feature is not None:
+            self.log("train/feature_loss", feature, batch_size=batch.inputs.shape[0])
+            loss = loss + feature
         self.log("train/loss", loss, prog_bar=True, batch_size=batch.inputs.shape[0])
         return loss
 

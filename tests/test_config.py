@@ -22,7 +22,7 @@ def test_defaults_and_overrides(tmp_path):
     ("dataa: {}", "dataa"),
     ("data: {batch_size: many}", "data.batch_size"),
     ("optim: {lr: [1]}", "optim.lr"),
-    ("task: {snr: 3}", "task.name"),
+    ("task: {snr: 3}", "task.snr"),      # a task section without a name is the default task's
 ])
 def test_bad_keys_and_values_are_named(tmp_path, text, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):

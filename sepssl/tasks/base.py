@@ -80,10 +80,29 @@ class Task:
         return {}
 
     def helpers(self, net: nn.Module) -> nn.ModuleDict:
-        """`build_helpers(net)` as a ModuleDict, built on the first call, the same after."""
+        """`build_helpers(net)` (and the feature loss's encoder) as a ModuleDict, built on the
+        first call, the same after."""
         if self._helpers is None:
-            self._helpers = nn.ModuleDict(self.build_helpers(net))
+            modules = dict(self.build_helpers(net))
+            feature = getattr(self.options, "feature_loss", None)
+            if feature is not None:
+                from .feature_loss import load_feature_encoder
+
+                modules["feature_encoder"] = load_feature_encoder(feature)
+            self._helpers = nn.ModuleDict(modules)
         return self._helpers
+
+    def feature_term(self, est: torch.Tensor, batch: "Batch") -> torch.Tensor | None:
+        """The SSL feature loss (`task.feature_loss`) of speech output 0 against target 0,
+        weighted; None when the task has none. Added to `loss` by the trainer."""
+        feature = getattr(self.options, "feature_loss", None)
+        if feature is None:
+            return None
+        from .feature_loss import feature_distance
+
+        encoder = self.helpers(None)["feature_encoder"]
+        return feature.weight * feature_distance(encoder, est[:, 0], batch.targets[:, 0],
+                                                 feature.layers)
 
     def before_restore(self, net: nn.Module, state: dict[str, torch.Tensor],
                        prefix: str) -> None:

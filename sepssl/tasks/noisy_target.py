@@ -12,6 +12,7 @@ from typing import Literal
 from ..models.inference import InferenceRule
 from ..schema import Options, PositiveFloat, Range
 from .base import TASKS, Batch, Task, signal_plus_noise
+from .feature_loss import FeatureLossOptions
 from .supervised import SignalLossName, signal_loss
 
 
@@ -21,6 +22,7 @@ class NoisyTargetOptions(Options):
     gain_db: Range = (-20.0, 0.0)
     loss: SignalLossName = "snr"
     correction_alpha: PositiveFloat | None = None  # Noisier2Noise correction at inference
+    feature_loss: FeatureLossOptions | None = None   # an SSL feature loss on top
 
 
 @TASKS.register("noisy_target", NoisyTargetOptions)

@@ -25,6 +25,7 @@ from ..errors import ConfigError
 from ..models import snr_predictor as sp
 from ..schema import Options, PositiveFloat, Range
 from .base import TASKS, Batch, Task, signal_plus_noise
+from .feature_loss import FeatureLossOptions
 
 SEGMENT_SOFT_CAP_DB = 30.0  # frames already estimated this well stop pulling the gradient
 
@@ -52,6 +53,7 @@ class PseudoSEOptions(Options):
     purification: bool = False          # frame weights from the SNR predictor
     snr_predictor: str | None = None    # its file (needed with purification)
     weight_scale_db: PositiveFloat = 1.0  # w = logistic(predicted SNR / this)
+    feature_loss: FeatureLossOptions | None = None   # an SSL feature loss on top
 
     @model_validator(mode="after")
     def _predictor_given(self):

@@ -12,6 +12,7 @@ import torch
 from .. import losses
 from ..schema import Options, Range
 from .base import TASKS, Batch, Task, signal_plus_noise
+from .feature_loss import FeatureLossOptions
 
 SignalLossName = Literal["snr", "si_sdr"]
 
@@ -27,6 +28,7 @@ class SupervisedOptions(Options):
     snr_db: Range = (-5.0, 20.0)   # input SNR range of the training mixtures
     gain_db: Range = (-20.0, 0.0)  # level augmentation
     loss: SignalLossName = "snr"
+    feature_loss: FeatureLossOptions | None = None   # an SSL feature loss on top
 
 
 @TASKS.register("supervised", SupervisedOptions)

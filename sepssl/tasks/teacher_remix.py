@@ -18,6 +18,7 @@ import torch
 from ..dsp import mixing
 from ..schema import Options, Range
 from .base import TASKS, Batch, Task, signal_plus_noise
+from .feature_loss import FeatureLossOptions
 from .supervised import SignalLossName, signal_loss
 
 
@@ -26,6 +27,7 @@ class TeacherRemixOptions(Options):
     snr_db: Range | None = None       # None: each noise estimate at its own level
     gain_db: Range = (-20.0, 0.0)
     loss: SignalLossName = "snr"
+    feature_loss: FeatureLossOptions | None = None   # an SSL feature loss on top
 
 
 @TASKS.register("teacher_remix", TeacherRemixOptions)
