@@ -35,6 +35,7 @@ class DataConfig(Options):
     batch_size: PositiveInt = 16
     num_workers: NonNegativeInt = 2
     items_per_epoch: PositiveInt | None = None
+    resident: bool = False           # the whole training set in device memory, crops drawn there
 
 
 class OptimConfig(Options):

@@ -99,18 +99,38 @@ def make_loaders(cfg: Config, task: Task) -> tuple[DataLoader, DataLoader | None
             hint = (" (noise-only clips; with noisy recordings alone, train task remixit from "
                     "a trained teacher)" if need == "noise" else "")
             raise ConfigError(f"data.{DATA_KEYS[need]}: task {task.name} needs it{hint}")
-    train = RawClips({need: getattr(d, DATA_KEYS[need]) for need in task.needs}, cfg.sample_rate,
-                     d.segment_seconds, d.items_per_epoch)
-    if len(train) < d.batch_size:
-        raise ConfigError(f"data.batch_size: {d.batch_size} is more than the {len(train)} items "
-                          "per epoch; lower it or set data.items_per_epoch")
+    sources = {need: getattr(d, DATA_KEYS[need]) for need in task.needs}
     kw = dict(num_workers=d.num_workers, persistent_workers=d.num_workers > 0)
-    train_loader = DataLoader(train, batch_size=d.batch_size, shuffle=True, drop_last=True, **kw)
+    if d.resident:
+        train_loader = DataLoader(_resident(cfg, sources), batch_size=None, num_workers=0)
+    else:
+        train_loader = _clip_loader(cfg, sources, kw)
     valid_loader = None
     if d.valid:
         valid = PairedFiles(d.valid, cfg.sample_rate, d.valid_files)
         valid_loader = DataLoader(valid, batch_size=1, **kw)
     return train_loader, valid_loader
+
+
+def _clip_loader(cfg: Config, sources: dict[str, str], kw: dict[str, Any]) -> DataLoader:
+    d = cfg.data
+    train = RawClips(sources, cfg.sample_rate, d.segment_seconds, d.items_per_epoch)
+    if len(train) < d.batch_size:
+        raise ConfigError(f"data.batch_size: {d.batch_size} is more than the {len(train)} items "
+                          "per epoch; lower it or set data.items_per_epoch")
+    return DataLoader(train, batch_size=d.batch_size, shuffle=True, drop_last=True, **kw)
+
+
+def _resident(cfg: Config, sources: dict[str, str]):
+    """`data.resident`: the training set on the training device (one device only)."""
+    from .data.resident import ResidentClips
+
+    t = cfg.trainer
+    if t.devices not in (1, "auto") or t.num_nodes != 1:
+        raise ConfigError("data.resident: holds the data on one device; use trainer.devices=1")
+    gpu = t.accelerator in ("gpu", "cuda") or (t.accelerator == "auto" and torch.cuda.is_available())
+    return ResidentClips(sources, cfg.sample_rate, cfg.data.segment_seconds, cfg.data.batch_size,
+                         device="cuda" if gpu else "cpu", seed=t.seed)
 
 
 def train(cfg: Config, callbacks: list[L.Callback] = (), card: dict[str, Any] | None = None
