@@ -94,6 +94,7 @@ def run(domain: Path, teachers: list[str], minutes: float, out: Path, transducti
                             progress=False)
                 (d / "adapt.json").write_text(json.dumps({
                     "teacher": t, "steps": rep.steps, "kept": rep.kept,
+                    "teacher_seconds": round(rep.teacher_seconds, 1),
                     "train_seconds": round(rep.train_seconds, 1)}, indent=2))
             step(f"transductive_{t}", on_the_files)
     return reports

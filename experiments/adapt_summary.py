@@ -60,8 +60,8 @@ def domain_table(root: Path) -> str:
         steps = ""
         if card.is_file():
             a = json.loads(card.read_text())
-            steps = (f"{a['steps']} ({a['train_seconds'] / 60:.1f} min + teacher "
-                     f"{a.get('teacher_seconds', 0):.0f} s), kept {a['kept']}")
+            teacher = (f" + teacher {a['teacher_seconds']:.0f} s" if "teacher_seconds" in a else "")
+            steps = f"{a['steps']} ({a['train_seconds'] / 60:.1f} min{teacher}), kept {a['kept']}"
         lines.append(f"| {label(name)} | " + " | ".join(paired(root / name / "report", base))
                      + f" | {steps} |")
     vs = []
