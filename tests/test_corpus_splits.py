@@ -173,3 +173,14 @@ def test_jobs_stay_in_their_split():
             assert j.speaker in (real[j.split] if j.real else targets[j.split])
             assert -1 <= j.rir < p.rirs[j.split]
     assert not any(j.real for j in jobs if j.split == "valid")
+
+
+@pytest.mark.parametrize("name", ["asterisk-core-sounds-en-gsm", "asterisk-core-sounds-es-g722",
+                                  "asterisk-moh-opsound-wav", "openttd-opensfx",
+                                  "pocketsphinx-testdata", "codec2-examples", "linphone-common",
+                                  "alsa-utils", "sound-theme-freedesktop", "asterisk-prompt-es-co"])
+def test_every_reserved_package_of_data_md_is_refused(name):
+    from sepssl.data.debian import check_allowed
+
+    with pytest.raises(DataError, match="reserved"):
+        check_allowed(name)

@@ -20,7 +20,7 @@ from ..errors import DataError
 RESERVED_PREFIXES = (
     "asterisk-core-sounds-en", "asterisk-core-sounds-es", "asterisk-moh-",
     "openttd-opensfx", "pocketsphinx-testdata", "codec2-examples", "linphone-common",
-    "alsa-utils", "sound-theme-freedesktop",
+    "alsa-utils", "sound-theme-freedesktop", "asterisk-prompt-es-",
 )
 
 
