@@ -96,8 +96,8 @@ def make_loaders(cfg: Config, task: Task) -> tuple[DataLoader, DataLoader | None
     d = cfg.data
     for need in task.needs:
         if not getattr(d, DATA_KEYS[need]):
-            hint = (" (noise-only clips; with noisy recordings alone, train task remixit from "
-                    "a trained teacher)" if need == "noise" else "")
+            hint = (" (noise-only clips); with noisy recordings alone, use `sepssl adapt` (or "
+                    "task remixit from a trained teacher)" if need == "noise" else "")
             raise ConfigError(f"data.{DATA_KEYS[need]}: task {task.name} needs it{hint}")
     sources = {need: getattr(d, DATA_KEYS[need]) for need in task.needs}
     kw = dict(num_workers=d.num_workers, persistent_workers=d.num_workers > 0)

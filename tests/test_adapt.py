@@ -152,7 +152,7 @@ def test_train_asks_only_for_the_data_a_task_uses(toy_set, tmp_path, tiny_model)
 
     base = [f"data.train_speech={toy_set}/train/noisy", "data.batch_size=2", "data.num_workers=0"]
     cfg = load_config(None, base)
-    with pytest.raises(ConfigError, match="data.train_noise: task noisy_target needs it.*remixit"):
+    with pytest.raises(ConfigError, match="data.train_noise: task noisy_target needs it.*sepssl adapt"):
         make_loaders(cfg, build_task(cfg.task))
     teacher = tiny_model.save(tmp_path / "t.pt")
     cfg = load_config(None, base + ["task.name=remixit", f"task.teacher={teacher}"])
