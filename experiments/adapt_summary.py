@@ -85,7 +85,10 @@ def main() -> None:
     a = p.parse_args()
     parts = [f"Made by `python experiments/adapt_summary.py {' '.join(sys.argv[1:])}` from the "
              "runs of `python experiments/adapt_protocol.py --domains unseen_voice unseen_noise "
-             "reverberant telephone --teachers dfn3 rnnoise default --minutes 10` (domains from "
+             "reverberant telephone --teachers dfn3 rnnoise default --minutes 10` (the row adapted on "
+             "the scored files: `--domains unseen_voice --teachers dfn3 --transductive`; the "
+             "ablations: `--domains unseen_voice --teachers dfn3 --lr 1e-3 --tag _lr1e-3` and "
+             "`--remix-snr-db -5 10 --tag _snr-5_10`; domains from "
              "`python experiments/adapt_domains.py`, the full corpus of `sepssl data --size full`). "
              "Each domain's files were split in two: the student adapted on one half (noisy files "
              "only, 10 minutes on one CPU thread of a shared 2-core machine, two runs side by "
