@@ -209,12 +209,10 @@ def _atten_limit(text: str) -> float | str | None:
     if text.lower() == "model":
         return "model"
     try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of dB, off or model")
-    return value
+        return positive_float(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of dB, off or "
+                                         "model") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
