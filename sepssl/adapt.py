@@ -268,7 +268,7 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
 
     if report.guard_after_db > report.guard_before_db:
         # the student's own attenuation limit (12 dB for the shipped model): without it PESQ and
-        # SI-SDR gain more but STOI fell in two of three domains (metrics/adapt.md)
+        # SI-SDR gain more but STOI fell in three of the four domains (metrics/adapt.md)
         report.kept, model = "adapted", adapted
         model.atten_lim_db = start_model.atten_lim_db
         model.card["guard_si_sdr_db"] = {"before": round(report.guard_before_db, 3),
