@@ -23,7 +23,7 @@ import torch
 import torchaudio.transforms as AT
 
 from .errors import AudioError
-from .files import atomic_write
+from .files import atomic_write, first_line
 
 #: File name extensions that `find_audio` treats as audio.
 AUDIO_EXTENSIONS = {
@@ -325,5 +325,4 @@ def _format_for(path: Path) -> str:
 
 def _short(exc: Exception) -> str:
     """The first line of an exception's message (or its type), at most 200 characters."""
-    text = str(exc).strip()
-    return (text.splitlines()[0] if text else type(exc).__name__)[:200]
+    return first_line(exc, 200)

@@ -71,10 +71,13 @@ def save_weights_file(data: dict[str, Any], path: str | os.PathLike) -> Path:
 
 
 def first_line(exc: BaseException, limit: int = 300) -> str:
-    """An exception's first line, cut to `limit` characters: for one-line user errors."""
-    text = str(exc).strip().splitlines()
-    line = text[0] if text else type(exc).__name__
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    """An exception's first line (its type if it has no message; a bytes message decoded, as
+    pesq raises them), cut to `limit` characters: for one-line user errors."""
+    arg = exc.args[0] if len(exc.args) == 1 else (str(exc) or type(exc).__name__)
+    if isinstance(arg, (bytes, bytearray)):
+        arg = arg.decode("utf-8", errors="replace")
+    text = str(arg).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:limit]
 
 
 def load_weights_file(path: str | os.PathLike, what: str, hint: str = "") -> Any:

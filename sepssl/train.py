@@ -60,7 +60,7 @@ class TaskModule(L.LightningModule):
     def validation_step(self, pair, _):
         noisy, refs = pair                       # (1, time), (1, references, time)
         if refs.shape[1] == 1:                   # enhancement: the task's inference rule
-            si_out = losses.si_sdr(self.task.infer(self.enhancer.separate(noisy), noisy), refs[:, 0])
+            si_out = losses.si_sdr(self.enhancer(noisy), refs[:, 0])   # its rule is the task's
         else:                                    # separation: outputs matched to sources
             si_out = losses.pit_si_sdr(self.enhancer.separate(noisy), refs)[0].mean(1)
         si_in = losses.si_sdr(noisy.unsqueeze(1), refs).mean(1)

@@ -35,6 +35,7 @@ import torch
 
 from .. import audio
 from ..errors import SepsslError
+from ..files import first_line
 from ..losses import si_sdr as _si_sdr
 
 #: Metrics computed by default, in report order.
@@ -338,8 +339,4 @@ def _as_2d(x) -> np.ndarray:
 
 def exc_text(exc: BaseException) -> str:
     """An exception's message as str (pesq's are bytes), one line, at most 200 characters."""
-    arg = exc.args[0] if len(exc.args) == 1 else (str(exc) or type(exc).__name__)
-    if isinstance(arg, (bytes, bytearray)):
-        arg = arg.decode("utf-8", errors="replace")
-    text = str(arg).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:200]
+    return first_line(exc, 200)
