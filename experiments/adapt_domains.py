@@ -29,7 +29,8 @@ import torchaudio.functional as AF
 from sepssl import audio
 
 DOMAINS = {
-    "unseen_voice": lambda r: r["speech_source"] == "asterisk-ru",
+    # corpus v1 wrote "asterisk-ru", v2 the package name
+    "unseen_voice": lambda r: r["speech_source"] in ("asterisk-ru", "asterisk-core-sounds-ru-g722"),
     "unseen_noise": lambda r: "frozen-bubble-data" in r["noise_source"],
     "reverberant": lambda r: r["reverberant"] == "1",
     "telephone": lambda r: True,

@@ -45,6 +45,12 @@ def corpus_summary(summary: dict, out) -> str:
                  f"real: {', '.join(speech) or 'none'}")
     lines.append(f"  noise: real: {', '.join(noise) or 'none'}; synthetic: "
                  f"{', '.join(sources.get('synthetic_noise_kinds', [])) or 'none'}")
+    if "real_voices" in summary:
+        lines.append(f"  real speech: {len(summary['real_voices'])} voices, "
+                     f"{summary['real_speech_hours']:.2f} h")
+    missing = [m["package"] for m in summary.get("missing_sources", [])]
+    if missing:
+        lines.append(f"  MISSING (built without them): {', '.join(missing)}")
     return "\n".join(lines)
 
 

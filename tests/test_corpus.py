@@ -61,7 +61,8 @@ def test_same_seed_same_files(corpus, tmp_path):
 def test_manifests_match_files(corpus, rows):
     out, summary = corpus
     listed = {r["path"] for r in rows}
-    on_disk = {str(p.relative_to(out)) for p in out.rglob("*.wav")}
+    on_disk = {str(p.relative_to(out)) for p in out.rglob("*.wav")
+               if not p.relative_to(out).parts[0] == "test_real"}    # links, checked below
     assert listed == on_disk
     for r in rows:
         assert r["path"] == f"{r['split']}/{r['kind']}/{r['id']}.wav"
@@ -100,7 +101,7 @@ def test_audio_format(corpus, rows):
 
 def _voice(speaker: str) -> str:
     """Base voice of a manifest speaker: espeak accent and variant, flite/festival person."""
-    if speaker.startswith("asterisk:"):
+    if ":" in speaker:                           # real speech: "<package>:<voice>"
         return speaker
     _, engine, rest = speaker.split("-", 2)
     rest = rest.rsplit("-", 1)[0]
@@ -186,13 +187,43 @@ def test_reverberation_keeps_direct_path_at_zero():
     assert len(y) == len(x) and int(np.argmax(np.abs(y))) == 1000 and abs(y[1000] - 1) < 1e-5
 
 
-def test_real_speech_in_test_when_cached(corpus, rows):
-    _, summary = corpus
+def test_real_speech_by_package_and_voice(corpus, rows):
+    from sepssl.data import realspeech
+
+    out, summary = corpus
+    packages = {s: {r["speech_source"] for r in rows if r["split"] == s
+                    and r["speech_source"] in realspeech.PACKAGES} for s in ("train", "valid", "test")}
+    for s, names in packages.items():
+        assert all(realspeech.source(n).split == s for n in names)
+    voices = {s: [v["voice"] for v in summary["real_voice_details"][s]] for s in packages}
+    assert summary["real_voices"] == voices["train"] + voices["valid"] + voices["test"]
+    assert len(set(summary["real_voices"])) == len(summary["real_voices"])
+    real_test = sorted(r["id"] for r in rows if r["split"] == "test" and r["kind"] == "noisy"
+                       and r["speech_source"] in realspeech.PACKAGES)
+    for kind in ("clean", "noisy"):
+        linked = sorted(p.stem for p in (out / "test_real" / kind).glob("*.wav"))
+        assert linked == real_test
     if summary["split_rules"]["real_speakers"]["test"]:
-        assert any(r["speech_source"].startswith("asterisk") for r in rows
-                   if r["split"] == "test")
-        assert not any(r["speech_source"].startswith("asterisk") for r in rows
-                       if r["split"] == "valid")
+        assert real_test
+
+
+def test_missing_source_said_and_recorded(tmp_path, capsys):
+    from sepssl.cli import corpus_summary
+    from sepssl.data.corpus import build_corpus
+
+    summary = build_corpus(tmp_path / "c", "small", seed=0, cache_dir=tmp_path / "empty",
+                           progress=False, workers=1)
+    err = capsys.readouterr().err
+    assert {m["package"] for m in summary["missing_sources"]} == set(
+        summary_packages := ("asterisk-core-sounds-fr-g722", "asterisk-core-sounds-ru-g722",
+                             "asterisk-prompt-fr-armelle", "kajongg", "lincity-ng-data",
+                             "minetest-data", "tuxpaint-data", "frozen-bubble-data"))
+    for name in summary_packages:
+        assert f"{name} (" in err and "is missing" in err
+    on_disk = json.loads((tmp_path / "c" / "corpus.json").read_text())
+    assert on_disk["missing_sources"] == summary["missing_sources"]
+    assert on_disk["real_voices"] == [] and on_disk["noise_sources"] == []
+    assert "MISSING" in corpus_summary(summary, tmp_path / "c")
 
 
 def test_espeak_variants_differ(tmp_path):

@@ -36,7 +36,9 @@ def _pool(seed: int = 0) -> dict[str, dict[str, list[NoiseFile]]]:
     files = {"lincity-ng-data": _noise_files("lincity-ng-data", 40, 1),
              "minetest-data": _noise_files("minetest-data", 25, 2),
              "tuxpaint-data": [],
-             "frozen-bubble-data": _noise_files("frozen-bubble-data", 12, 3)}
+             "frozen-bubble-data": _noise_files("frozen-bubble-data", 12, 3),
+             "hydrogen-drumkits": _noise_files("hydrogen-drumkits", 30, 4),
+             "qabcs-data": _noise_files("qabcs-data", 5, 5)}
     return splits.split_noise(files, seed)
 
 
@@ -104,14 +106,78 @@ def test_split_without_target_speakers():
 
 
 def test_real_speakers():
-    names = list(splits.REAL_SPEAKER_SPLIT)
-    got = splits.split_real_speakers(names)
-    assert got == {"train": names[:2], "valid": [], "test": names[2:]}
-    assert splits.split_real_speakers(names[1:]) == {"train": names[1:2], "valid": [],
-                                                     "test": names[2:]}
-    assert splits.split_real_speakers([]) == {s: [] for s in SPLITS}
-    with pytest.raises(DataError, match="no split rule"):
-        splits.split_real_speakers(["asterisk-core-sounds-de-g722"])
+    voices = {"fr_CA_f_June": "asterisk-core-sounds-fr-g722", "tuxpaint_bg": "tuxpaint-stamps-default",
+              "kajongg_en_male1": "kajongg", "klettres_he": "klettres-data",
+              "ru_RU_f_IvrvoiceRU": "asterisk-core-sounds-ru-g722"}
+    got = splits.split_real_speakers(voices)
+    assert got == {"train": ["fr_CA_f_June", "tuxpaint_bg"], "valid": ["kajongg_en_male1"],
+                   "test": ["klettres_he", "ru_RU_f_IvrvoiceRU"]}
+    assert splits.split_real_speakers({}) == {s: [] for s in SPLITS}
+    with pytest.raises(DataError, match="no real-speech rule"):
+        splits.split_real_speakers({"x": "asterisk-core-sounds-de-g722"})
+
+
+def test_speech_sources_package_disjoint_and_allowed():
+    from sepssl.data import noise, realspeech
+    from sepssl.data.debian import check_allowed
+
+    names = [s.package for s in realspeech.SOURCES]
+    assert len(set(names)) == len(names)
+    assert {s.split for s in realspeech.SOURCES} == set(SPLITS)   # real speech in every split
+    for name in names + list(noise.PACKAGES):
+        check_allowed(name)
+    assert not set(names) & set(noise.PACKAGES)      # no package is both speech and noise
+    assert set(splits.TEST_ONLY_NOISE) <= set(noise.PACKAGES)
+
+
+@pytest.mark.parametrize("package, rel, voice", [
+    ("asterisk-core-sounds-fr-g722", "usr/share/asterisk/sounds/fr_CA_f_June/vm-deleted.g722",
+     ("fr_CA_f_June", "fr")),
+    ("asterisk-core-sounds-fr-g722", "usr/share/asterisk/sounds/fr_CA_f_June/beep.g722", None),
+    ("asterisk-core-sounds-fr-g722", "usr/share/asterisk/sounds/fr_CA_f_June/silence/1.g722", None),
+    ("asterisk-prompt-fr-armelle", "usr/share/asterisk/sounds/fr/digits/1.gsm",
+     ("fr_FR_f_Armelle", "fr")),
+    ("asterisk-prompt-it-menardi-wav", "usr/share/asterisk/sounds/it_IT_f_Menardi/vm-no.wav",
+     ("it_IT_f_Menardi", "it")),
+    ("fillets-ng-data-cs", "usr/share/games/fillets-ng/sound/city/cs/vit-m-hlava.ogg",
+     ("fillets_cs_small", "cs")),
+    ("fillets-ng-data-nl", "usr/share/games/fillets-ng/sound/city/nl/vit-v-proc.ogg",
+     ("fillets_nl_big", "nl")),
+    ("fillets-ng-data-nl", "usr/share/games/fillets-ng/sound/city/nl/vit-pap-x.ogg", None),
+    ("tuxpaint-stamps-default", "usr/share/tuxpaint/stamps/animals/cat_desc_bg.ogg",
+     ("tuxpaint_bg", "bg")),
+    ("tuxpaint-stamps-default", "usr/share/tuxpaint/stamps/symbols/n/1_desc_bg.ogg", None),
+    ("tuxpaint-stamps-default", "usr/share/tuxpaint/stamps/animals/cat_desc_fr.ogg", None),
+    ("tuxpaint-stamps-default", "usr/share/tuxpaint/stamps/animals/cat.ogg", None),
+    ("klettres-data", "usr/share/klettres/de/syllab/ba.ogg", ("klettres_de_syllab", "de")),
+    ("klettres-data", "usr/share/klettres/en_GB/alpha/a.ogg", ("klettres_en_GB", "en")),
+    ("klettres-data", "usr/share/klettres/nl/alpha/a.ogg", None),
+    ("kajongg", "usr/share/kajongg/voices/de/female2/b1.ogg", ("kajongg_de_female2", "de")),
+    ("kajongg", "usr/share/kajongg/voices/male1/b1.ogg", ("kajongg_en_male1", "en")),
+])
+def test_voice_rules(package, rel, voice):
+    from sepssl.data import realspeech
+
+    assert realspeech.source(package).voice_of(rel) == voice
+
+
+@pytest.mark.parametrize("package, rel, wanted", [
+    ("tuxpaint-data", "usr/share/tuxpaint/sounds/giggle.wav", False),
+    ("tuxpaint-data", "usr/share/tuxpaint/sounds/eraser1.wav", True),
+    ("hedgewars-data", "usr/share/games/hedgewars/Data/Sounds/voices/Pirate/Ow.ogg", False),
+    ("hedgewars-data", "usr/share/games/hedgewars/Data/Sounds/minigun.ogg", True),
+    ("megaglest-data", "usr/share/games/megaglest/techs/megapack/factions/x/die.wav", False),
+    ("megaglest-data", "usr/share/games/megaglest/tilesets/forest/sounds/wind.ogg", True),
+    ("qabcs-data", "usr/share/qabcs/abcs/all/sounds/cow.ogg", True),
+    ("qabcs-data", "usr/share/qabcs/abcs/all/sounds/cheburashka.ogg", False),
+    ("qabcs-data", "usr/share/qabcs/abcs/en/sounds/alpha/a.ogg", False),
+    ("supertux-data", "usr/share/games/supertux2/sounds/speech/hello.ogg", False),
+    ("some-new-package", "a/b.ogg", True),
+])
+def test_noise_rules(package, rel, wanted):
+    from sepssl.data import noise
+
+    assert noise.source(package).wants(rel) is wanted
 
 
 def test_noise_files_disjoint_and_complete():
@@ -161,7 +227,7 @@ def test_jobs_stay_in_their_split():
     spk = _speakers(size="small")
     pool = _pool()
     targets = {s: [sp.id for sp in spk.targets[s]] for s in SPLITS}
-    real = splits.split_real_speakers(list(splits.REAL_SPEAKER_SPLIT))
+    real = {"train": {"a": 600.0, "b": 60.0}, "valid": {}, "test": {"c": 100.0}}
     jobs = plan.plan_jobs(p, 0, targets, real, pool, p.rirs)
     assert jobs == plan.plan_jobs(p, 0, targets, real, pool, p.rirs)
     assert len({j.id for j in jobs}) == len(jobs)
@@ -173,6 +239,19 @@ def test_jobs_stay_in_their_split():
             assert j.speaker in (real[j.split] if j.real else targets[j.split])
             assert -1 <= j.rir < p.rirs[j.split]
     assert not any(j.real for j in jobs if j.split == "valid")
+    assert {j.speaker for j in jobs
+            if isinstance(j, plan.PairJob) and j.real and j.split == "train"} == {"a", "b"}
+
+
+def test_real_voices_drawn_by_square_root_of_their_seconds():
+    p = plan.Plan(engines=("espeak-ng",), download=False, train_hours=None, train_clips=4000,
+                  real_fraction=1.0, valid_pairs=0, test_pairs=0, train_noise_minutes=None,
+                  train_noise_clips=0)
+    real = {"train": {"long": 3600.0, "short": 36.0}, "valid": {}, "test": {}}
+    jobs = plan.plan_jobs(p, 0, {s: ["t"] for s in SPLITS}, real, {s: {} for s in SPLITS},
+                          {s: 0 for s in SPLITS})
+    share = np.mean([j.speaker == "long" for j in jobs])
+    assert abs(share - 10 / 11) < 0.02          # sqrt(3600) : sqrt(36) = 10 : 1
 
 
 @pytest.mark.parametrize("name", ["asterisk-core-sounds-en-gsm", "asterisk-core-sounds-es-g722",

@@ -10,6 +10,7 @@ draw is reproducible from one numpy Generator and the corpus needs no extra depe
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +23,70 @@ from ..files import atomic_write
 from .debian import Package
 
 SAMPLE_RATE = 16000
-AUDIO_GLOBS = ("*.wav", "*.ogg", "*.flac", "*.WAV", "*.OGG")
+#: File endings read as audio (libsndfile reads each of them).
+AUDIO_SUFFIXES = (".wav", ".ogg", ".flac", ".opus", ".aiff", ".aif", ".mp3")
 SYNTHETIC_KINDS = ("white", "pink", "brown", "speech_shaped", "babble", "hum", "fan", "clicks")
+
+
+@dataclass(frozen=True)
+class NoiseSource:
+    """A Debian package of recorded sound, and which of its files are noise.
+
+    Attributes:
+        package: the Debian package.
+        licence: the audio's licence, from the package's copyright file.
+        keep: if set, only paths matching this regular expression are used.
+        drop: paths matching this regular expression are left out: voices, grunts, crowds
+            cheering, anything that would put speech into "noise" (judged from the names;
+            see metrics/corpus_v2_survey.md).
+    """
+    package: str
+    licence: str = ""
+    keep: str | None = None
+    drop: str | None = None
+
+    def wants(self, rel: str) -> bool:
+        """Whether the file at `rel` (a path inside the package) is noise by this rule."""
+        return ((self.keep is None or re.search(self.keep, rel) is not None)
+                and (self.drop is None or re.search(self.drop, rel) is None))
+
+
+#: Character-named clips of qabcs-data's `abcs/all/` (may be speech or song).
+_QABCS_CHARACTERS = ("adjutant|cheburashka|chef|clown|dogmatix|dunno|emelya|firebird|gamekeeper|"
+                     "ivasyk|joker|ole_lukoje|pishik|prince|sailorboy|schooler|umka|ursula|"
+                     "x-men|yaga|zozulka")
+#: Every real-noise source, in build order: ambience, machines, effects, music. The split
+#: of each (per file, or test-only) is in `corpus.splits`.
+SOURCES = (
+    NoiseSource("lincity-ng-data", "GPL-2+"),
+    NoiseSource("minetest-data", "CC-BY-SA-3.0 / LGPL-2.1+ (per file)"),
+    NoiseSource("colobot-common-sounds", "GPL-3+"),
+    NoiseSource("extremetuxracer-data", "GPL-2+"),
+    NoiseSource("tuxpaint-data", "GPL-2+", drop=r"(areyousure|giggle)\."),
+    NoiseSource("frozen-bubble-data", "GPL-2"),
+    NoiseSource("scorched3d-data", "GPL-2+ (parts CC-BY-SA-3.0 / public domain)",
+                drop=r"scream|cheering|laserdeath"),
+    NoiseSource("enigma-data", "GPL"),
+    NoiseSource("warmux-data", "GPL-2+", drop=r"/voices/"),
+    NoiseSource("hedgewars-data", "GPL-2 / GFDL-1.3 (sounds)", drop=r"/voices/"),
+    NoiseSource("wesnoth-1.16-data", "GPL-2", drop=r"laugh|select"),
+    NoiseSource("freedroidrpg-data", "GPL-2+", drop=r"voice_samples|tux_ingame_comments"),
+    NoiseSource("widelands-data", "GPL-2+ (3 tracks CC-BY-SA-3.0)"),
+    NoiseSource("megaglest-data", "CC-BY-SA-3.0",
+                keep=r"/tilesets/|/music/|/menu/|water_sounds"),
+    NoiseSource("supertux-data", "GPL-3+ (music GPL-2+)", drop=r"/speech/|tux_|grunts"),
+    NoiseSource("warzone2100-music", "GPL-2+"),
+    NoiseSource("unknown-horizons", "GPL-2+"),
+    NoiseSource("hydrogen-drumkits", "per kit: GPL-2/2+, CC-BY-3.0, CC-BY-SA-3.0, CC0"),
+    NoiseSource("qabcs-data", "GPL-3+", keep=r"/abcs/all/",
+                drop=rf"/({_QABCS_CHARACTERS})[^/]*$"),
+)
+PACKAGES = tuple(s.package for s in SOURCES)
+
+
+def source(package: str) -> NoiseSource:
+    """The `NoiseSource` of a package (a package without one uses every audio file)."""
+    return next((s for s in SOURCES if s.package == package), NoiseSource(package))
 
 
 @dataclass(frozen=True)
@@ -42,7 +105,7 @@ class NoiseFile:
 
 
 def list_files(pkg: Package, min_seconds: float = 0.1) -> list[NoiseFile]:
-    """Readable audio files of a package, sorted by path.
+    """Readable audio files of a package that its `NoiseSource` takes as noise, by path.
 
     Args:
         pkg (Package): An unpacked package.
@@ -51,7 +114,10 @@ def list_files(pkg: Package, min_seconds: float = 0.1) -> list[NoiseFile]:
     Returns:
         list[NoiseFile]: The files; unreadable ones are skipped.
     """
-    found = sorted({p for g in AUDIO_GLOBS for p in pkg.root.rglob(g) if p.is_file()})
+    rule = source(pkg.name)
+    found = sorted(p for p in pkg.root.rglob("*")
+                   if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()
+                   and rule.wants(p.relative_to(pkg.root).as_posix()))
     out = []
     for p in found:
         try:

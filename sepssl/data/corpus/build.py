@@ -7,21 +7,22 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from ...errors import DataError
 from .. import debian, noise, realspeech, tts
-from .manifest import BuildRecord, summarise, write_manifests, write_summary
+from .manifest import BuildRecord, Row, summarise, write_manifests, write_summary
 from .plan import BabbleJob, Plan, get_plan, plan_jobs, plan_voices_and_rooms
 from .render import RenderContext, SpeechBanks, render_file, render_voice_or_room
 from .splits import SPLITS, assign_speakers, split_noise, split_real_speakers
 from .workers import run_jobs, warm_up
 
-NOISE_PACKAGES = ("lincity-ng-data", "minetest-data", "colobot-common-sounds",
-                  "extremetuxracer-data", "tuxpaint-data", "frozen-bubble-data")
+NOISE_PACKAGES = noise.PACKAGES
 #: What `out_dir` may hold to be replaced: an earlier corpus.
-_CORPUS_ENTRIES = ("train", "valid", "test", "manifests", "corpus.json")
+_CORPUS_ENTRIES = ("train", "valid", "test", "test_real", "manifests", "corpus.json")
 
 
 def build_corpus(out_dir: str | os.PathLike, size: str = "small", seed: int = 0,
@@ -60,9 +61,13 @@ def build_corpus(out_dir: str | os.PathLike, size: str = "small", seed: int = 0,
     prepare_out(out)
     warm_up(workers)
 
-    speech_pkgs, noise_pkgs = fetch_sources(plan, cache)
-    banks = SpeechBanks(speech_pkgs, cache).load_all()
-    real_speakers = split_real_speakers(list(banks))
+    speech_pkgs, noise_pkgs, missing = fetch_sources(plan, cache)
+    for m in missing:
+        print(f"sepssl data: {m['package']} ({m['kind']}) is missing: {m['reason']}; "
+              f"building without it", file=sys.stderr)
+    banks = SpeechBanks(speech_pkgs, cache).load_all(workers, progress)
+    voices = banks.describe()
+    real_speakers = split_real_speakers({v: d["package"] for v, d in voices.items()})
     noise_pool = split_noise({pkg.name: noise.list_files(pkg) for pkg in noise_pkgs}, seed)
     speakers = assign_speakers(seed, tts.ESPEAK_ACCENTS, tts.espeak_variants(), plan.targets,
                                plan.babble_talkers, plan.engines)
@@ -78,7 +83,8 @@ def build_corpus(out_dir: str | os.PathLike, size: str = "small", seed: int = 0,
             rirs[job.split].append(result)
 
     jobs = plan_jobs(plan, seed, {s: [sp.id for sp in speakers.targets[s]] for s in SPLITS},
-                     real_speakers, noise_pool, {s: len(rirs[s]) for s in SPLITS})
+                     {s: {v: 60 * voices[v]["minutes"] for v in real_speakers[s]} for s in SPLITS},
+                     noise_pool, {s: len(rirs[s]) for s in SPLITS})
     context = RenderContext(out, cache, banks, noise_pool, babble, rirs,
                             {sp.id: sp for s in SPLITS for sp in speakers.targets[s]})
     rows = [row for rendered in run_jobs(render_file, jobs, context, workers=workers,
@@ -86,12 +92,39 @@ def build_corpus(out_dir: str | os.PathLike, size: str = "small", seed: int = 0,
             for row in rendered]
 
     record = BuildRecord(size, seed, plan, speech_pkgs, noise_pkgs, speakers,
-                         {s: [banks[n].speaker for n in real_speakers[s]] for s in SPLITS},
-                         noise_pool, rirs)
-    summary = summarise(record, rows, time.time() - t0)
+                         {s: [voices[v] for v in real_speakers[s]] for s in SPLITS},
+                         noise_pool, rirs, missing)
     write_manifests(out, rows)
+    link_real_test(out, rows)
+    summary = summarise(record, rows, time.time() - t0)
     write_summary(out, summary)
     return summary
+
+
+def link_real_test(out: Path, rows: Sequence[Row]) -> int:
+    """`test_real/{clean,noisy}`: the test pairs with real (not TTS) speech, as hard links.
+
+    A folder pair that `sepssl evaluate --ref ... --est ...` can score as it is; hard links
+    (copies where the file system has none) cost no space.
+
+    Args:
+        out: the corpus folder.
+        rows: every file of the corpus.
+
+    Returns:
+        The number of pairs linked.
+    """
+    real = {r.id for r in rows if r.split == "test" and r.kind == "noisy"
+            and r.speech_source in realspeech.PACKAGES}
+    for r in rows:
+        if r.id in real and r.split == "test":
+            dst = out / "test_real" / r.kind / Path(r.path).name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(out / r.path, dst)
+            except OSError:
+                shutil.copyfile(out / r.path, dst)
+    return len(real)
 
 
 def prepare_out(out: Path) -> None:
@@ -116,8 +149,9 @@ def prepare_out(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def fetch_sources(plan: Plan, cache: Path) -> tuple[list[debian.Package], list[debian.Package]]:
-    """The real-speech and real-noise packages at hand.
+def fetch_sources(plan: Plan, cache: Path
+                  ) -> tuple[list[debian.Package], list[debian.Package], list[dict]]:
+    """The real-speech and real-noise packages at hand, and those that are not.
 
     Args:
         plan: whether the size may download.
@@ -125,10 +159,28 @@ def fetch_sources(plan: Plan, cache: Path) -> tuple[list[debian.Package], list[d
 
     Returns:
         The speech packages (in `realspeech.PACKAGES` order) and noise packages (in
-        `NOISE_PACKAGES` order) that are cached or, when the plan allows, downloaded.
+        `NOISE_PACKAGES` order) that are cached or, when the plan allows, downloaded; and one
+        record (package, kind, reason) per source that could not be had.
     """
-    def fetch(names):
-        pkgs = (debian.fetch(n, cache, download=plan.download) for n in names)
-        return [p for p in pkgs if p is not None]
+    missing: list[dict] = []
 
-    return fetch(realspeech.PACKAGES), fetch(NOISE_PACKAGES)
+    def fetch(names, kind):
+        pkgs = []
+        for n in names:
+            try:
+                pkg = debian.fetch(n, cache, download=plan.download)
+            except DataError as e:
+                if n.startswith(debian.RESERVED_PREFIXES):
+                    raise
+                missing.append({"package": n, "kind": kind, "reason": str(e)})
+                continue
+            if pkg is None:
+                missing.append({"package": n, "kind": kind,
+                                "reason": f"not in the cache {cache / 'debs'} (this size does "
+                                          f"not download)"})
+            else:
+                pkgs.append(pkg)
+        return pkgs
+
+    return (fetch(plan.speech_packages or realspeech.PACKAGES, "speech"),
+            fetch(plan.noise_packages or NOISE_PACKAGES, "noise"), missing)

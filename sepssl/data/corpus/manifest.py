@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from ...files import atomic_write, write_text
-from .. import tts
+from .. import noise, realspeech, tts
 from ..debian import Package
 from ..noise import NoiseFile
 from ..rooms import Rir
@@ -85,9 +85,11 @@ class BuildRecord:
         speech_packages: the real-speech packages used.
         noise_packages: the real-noise packages used.
         speakers: the TTS speakers and voice split.
-        real_speakers: split -> speaker names of the real speech there.
+        real_speakers: split -> descriptions of the real voices there
+            (`SpeakerBank.describe()`).
         noise_pool: split -> package -> real noise files.
         rirs: split -> rooms.
+        missing: the sources that could not be had (package, kind, reason).
     """
     size: str
     seed: int
@@ -95,9 +97,10 @@ class BuildRecord:
     speech_packages: Sequence[Package]
     noise_packages: Sequence[Package]
     speakers: Speakers
-    real_speakers: Mapping[str, Sequence[str]]
+    real_speakers: Mapping[str, Sequence[dict]]
     noise_pool: Mapping[str, Mapping[str, Sequence[NoiseFile]]]
     rirs: Mapping[str, Sequence[Rir]]
+    missing: Sequence[dict] = ()
 
 
 def summarise(record: BuildRecord, rows: Sequence[Row], build_seconds: float) -> dict:
@@ -117,6 +120,8 @@ def summarise(record: BuildRecord, rows: Sequence[Row], build_seconds: float) ->
         "format": "wav PCM_16 mono", "build_seconds": round(build_seconds, 1),
         "python": platform.python_version(),
         "sources": _sources(record),
+        "missing_sources": list(record.missing),
+        **_real_tallies(record),
         **_tallies(rows),
         "speaker_settings": {s: [sp.describe() for sp in record.speakers.targets[s]]
                              for s in SPLITS},
@@ -128,6 +133,8 @@ def summarise(record: BuildRecord, rows: Sequence[Row], build_seconds: float) ->
             "train": "train/noisy, train/clean (oracle only), train/noise (noise-only clips)",
             "valid": "valid/clean, valid/noisy paired by file name",
             "test": "test/clean, test/noisy paired by file name",
+            "test_real": "test_real/clean, test_real/noisy: the test pairs with real speech "
+                         "(hard links)",
             "manifests": "manifests/<split>.csv: " + ", ".join(MANIFEST_FIELDS),
         },
     }
@@ -149,10 +156,25 @@ def write_summary(out: Path, summary: dict) -> Path:
 def _sources(record: BuildRecord) -> dict:
     return {
         "tts_engines": tts.engine_versions(record.plan.engines),
-        "real_speech_packages": [p.describe() for p in record.speech_packages],
-        "real_noise_packages": [p.describe() for p in record.noise_packages],
+        "real_speech_packages": [{**p.describe(), "licence": realspeech.source(p.name).licence,
+                                  "split": realspeech.source(p.name).split}
+                                 for p in record.speech_packages],
+        "real_noise_packages": [{**p.describe(), "licence": noise.source(p.name).licence}
+                                for p in record.noise_packages],
         "synthetic_noise_kinds": list(SYNTHETIC_WEIGHTS),
         "rooms": "pyroomacoustics shoebox, image source method",
+    }
+
+
+def _real_tallies(record: BuildRecord) -> dict:
+    """The real voices (all splits), their hours of speech, and the real-noise packages."""
+    voices = [v for s in SPLITS for v in record.real_speakers[s]]
+    used = {p for s in SPLITS for p in record.noise_pool[s]}
+    return {
+        "real_voices": [v["voice"] for v in voices],
+        "real_speech_hours": round(sum(v["minutes"] for v in voices) / 60, 3),
+        "noise_sources": [p.name for p in record.noise_packages if p.name in used],
+        "real_voice_details": {s: list(record.real_speakers[s]) for s in SPLITS},
     }
 
 
@@ -178,7 +200,7 @@ def _tallies(rows: Sequence[Row]) -> dict:
 
 def _split_rules(record: BuildRecord) -> dict:
     return {
-        "real_speakers": {s: list(record.real_speakers[s]) for s in SPLITS},
+        "real_speakers": {s: [v["voice"] for v in record.real_speakers[s]] for s in SPLITS},
         "real_speaker_choice": REAL_SPEAKER_CHOICE,
         "voices": record.speakers.voices.describe(),
         "noise_files": {s: {p: len(f) for p, f in record.noise_pool[s].items()} for s in SPLITS},

@@ -49,6 +49,9 @@ class Plan:
     babble_talkers: dict = field(default_factory=dict)
     babble_utts: int = 4
     rirs: dict = field(default_factory=dict)
+    #: The real-speech and real-noise packages this size may use (None: every source).
+    speech_packages: tuple[str, ...] | None = None
+    noise_packages: tuple[str, ...] | None = None
 
 
 PLANS = {
@@ -59,11 +62,17 @@ PLANS = {
         targets={"train": {"espeak-ng": 3, "flite": 1}, "valid": {"espeak-ng": 2, "flite": 1},
                  "test": {"espeak-ng": 2, "flite": 1}},
         babble_talkers={"train": 3, "valid": 3, "test": 3}, babble_utts=2,
-        rirs={"train": 4, "valid": 2, "test": 2}),
+        rirs={"train": 4, "valid": 2, "test": 2},
+        # A few small packages, so that the seconds-long build still reads real speech in
+        # three formats and real noise when they are cached.
+        speech_packages=("asterisk-core-sounds-fr-g722", "asterisk-core-sounds-ru-g722",
+                         "asterisk-prompt-fr-armelle", "kajongg"),
+        noise_packages=("lincity-ng-data", "minetest-data", "tuxpaint-data",
+                        "frozen-bubble-data")),
     "full": Plan(
-        engines=("espeak-ng", "flite", "festival"), download=True, train_hours=2.1,
-        train_clips=None, real_fraction=0.5, valid_pairs=150, test_pairs=200,
-        train_noise_minutes=45.0, train_noise_clips=None,
+        engines=("espeak-ng", "flite", "festival"), download=True, train_hours=4.0,
+        train_clips=None, real_fraction=0.6, valid_pairs=150, test_pairs=300,
+        train_noise_minutes=90.0, train_noise_clips=None,
         targets={"train": {"espeak-ng": 28, "flite": 8, "festival": 4},
                  "valid": {"espeak-ng": 8, "flite": 3},
                  "test": {"espeak-ng": 8, "flite": 2, "festival": 2}},
@@ -158,7 +167,7 @@ def plan_voices_and_rooms(plan: Plan, seed: int, babblers: Mapping[str, Sequence
 
 
 def plan_jobs(plan: Plan, seed: int, targets: Mapping[str, Sequence[str]],
-              real_speakers: Mapping[str, Sequence[str]],
+              real_speakers: Mapping[str, Mapping[str, float]],
               noise_pool: Mapping[str, Mapping[str, Sequence[NoiseFile]]],
               rooms: Mapping[str, int]) -> list[PairJob | NoiseJob]:
     """Every corpus file to render, in manifest order.
@@ -167,7 +176,10 @@ def plan_jobs(plan: Plan, seed: int, targets: Mapping[str, Sequence[str]],
         plan: the size's plan.
         seed: the corpus seed.
         targets: split -> TTS target speaker ids.
-        real_speakers: split -> real-speech packages.
+        real_speakers: split -> real voice -> its seconds of speech. A real clip's voice is
+            drawn with probability in proportion to the square root of those seconds: every
+            voice is heard, and a voice with minutes of words is not replayed as often as
+            one with an hour of dialogue.
         noise_pool: split -> package -> real noise files.
         rooms: split -> number of rooms.
 
@@ -178,7 +190,10 @@ def plan_jobs(plan: Plan, seed: int, targets: Mapping[str, Sequence[str]],
     jobs: list[PairJob | NoiseJob] = []
     for s in SPLITS:
         rng = derive_rng(seed, "jobs", s)
-        real = real_speakers[s]
+        real = list(real_speakers[s])
+        if real:
+            w = np.sqrt([real_speakers[s][v] for v in real])
+            w = w / w.sum()
         frac = plan.real_fraction if real else 0.0
         if s == "train":
             count, hours = plan.train_clips, plan.train_hours
@@ -189,7 +204,7 @@ def plan_jobs(plan: Plan, seed: int, targets: Mapping[str, Sequence[str]],
             # The order of the draws is part of the corpus: keep it.
             dur = float(rng.uniform(*SPEECH_SECONDS))
             is_real = bool(rng.random() < frac)
-            speaker = real[int(rng.integers(len(real)))] if is_real else \
+            speaker = real[int(rng.choice(len(real), p=w))] if is_real else \
                 targets[s][int(rng.integers(len(targets[s])))]
             rev = bool(rng.random() < REVERB_FRACTION) and rooms[s] > 0
             snr = round(float(rng.uniform(*SNR_RANGE)), 2)

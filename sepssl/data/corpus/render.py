@@ -19,14 +19,15 @@ from ..debian import Package
 from .manifest import Row
 from .plan import (SAMPLE_RATE, SPEECH_DBFS, SPEECH_SECONDS, BabbleJob, NoiseJob, NoiseLayer,
                    PairJob, RoomJob)
+from .workers import run_jobs
 
 
 class SpeechBanks(Mapping[str, realspeech.SpeakerBank]):
-    """Real-speech banks by package name, each loaded from the decode cache on first use.
+    """Real-speech banks by voice id, each package loaded from the decode cache on first use.
 
-    A bank holds tens of minutes of audio, so a pickled `SpeechBanks` carries only the
-    packages and the cache folder: each worker process reads the banks it needs from the
-    cache (which the parent has filled) instead of receiving copies of them.
+    The banks hold hours of audio, so a pickled `SpeechBanks` carries only the packages, the
+    voice index and the cache folder: each worker process reads the packages it needs from
+    the cache (which the parent has filled) instead of receiving copies of them.
 
     Args:
         packages: the real-speech packages.
@@ -36,27 +37,54 @@ class SpeechBanks(Mapping[str, realspeech.SpeakerBank]):
     def __init__(self, packages: Sequence[Package], cache: Path):
         self._packages = {p.name: p for p in packages}
         self._cache = cache
+        self._voices: dict[str, dict] = {}         # voice -> its description, in build order
         self._loaded: dict[str, realspeech.SpeakerBank] = {}
 
-    def load_all(self) -> SpeechBanks:
-        """Load (and on first use decode into the cache) every bank now; returns `self`."""
-        for name in self._packages:
-            self[name]
+    def load_all(self, workers: int = 1, progress: bool = False) -> SpeechBanks:
+        """Decode every package into the cache (in `workers` processes) and index its voices.
+
+        Returns:
+            `self`.
+        """
+        pkgs = list(self._packages.values())
+        for pkg, voices in zip(pkgs, run_jobs(decode_voices, pkgs, self._cache, workers=workers,
+                                              progress=progress, desc="real speech",
+                                              chunksize=1)):
+            for v in voices:
+                self._voices[v["voice"]] = v
         return self
 
-    def __getitem__(self, name: str) -> realspeech.SpeakerBank:
-        if name not in self._loaded:
-            self._loaded[name] = realspeech.load(self._packages[name], self._cache)
-        return self._loaded[name]
+    def describe(self) -> dict[str, dict]:
+        """Voice id -> `SpeakerBank.describe()` (package, language, rates, minutes), in build
+        order (after `load_all`)."""
+        return dict(self._voices)
+
+    def __getitem__(self, voice: str) -> realspeech.SpeakerBank:
+        if voice not in self._loaded:
+            if voice not in self._voices:
+                raise KeyError(voice)
+            for bank in realspeech.load(self._packages[self._voices[voice]["package"]],
+                                        self._cache):
+                self._loaded[bank.speaker] = bank
+        return self._loaded[voice]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._packages)
+        return iter(self._voices)
 
     def __len__(self) -> int:
-        return len(self._packages)
+        return len(self._voices)
 
     def __getstate__(self) -> dict:
-        return {"_packages": self._packages, "_cache": self._cache, "_loaded": {}}
+        return {**self.__dict__, "_loaded": {}}
+
+
+def decode_voices(pkg: Package, cache: Path) -> list[dict]:
+    """Decode a real-speech package into the cache (a worker job).
+
+    Returns:
+        Its voices' descriptions (`SpeakerBank.describe()`).
+    """
+    return [b.describe() for b in realspeech.load(pkg, cache)]
 
 
 @dataclass(frozen=True)
@@ -66,7 +94,7 @@ class RenderContext:
     Attributes:
         out: the corpus folder.
         cache: the download / decode cache.
-        banks: real-speech package -> its speaker's utterances.
+        banks: real voice id -> its utterances.
         noise_pool: split -> package -> real noise files.
         babble: split -> (talker id, utterance) pairs.
         rirs: split -> rooms.
@@ -132,8 +160,7 @@ def _render_pair(job: PairJob, ctx: RenderContext) -> list[Row]:
     if job.real:
         bank = ctx.banks[job.speaker]
         x = realspeech.clip(bank, job.seconds, rng)
-        speaker = f"asterisk:{bank.speaker}"
-        source = job.speaker.replace("asterisk-core-sounds-", "asterisk-").replace("-g722", "")
+        speaker, source = f"{bank.package}:{bank.speaker}", bank.package
     else:
         spk = ctx.speakers[job.speaker]
         x = tts_clip(spk, job.seconds, rng)

@@ -6,12 +6,12 @@ over lists of ids and durations, seeded, and testable without TTS engines or dow
 
 - espeak-ng accents and variants are partitioned between splits (seeded); flite/festival
   voices go by recorded person: slt and rms -> train, awb -> valid, kal -> test.
-- Real speakers (one per Asterisk package): fr and it -> train, ru -> test, none in valid
-  (three voices cannot give every split one and still leave train about half real).
+- Real voices go with their package (`realspeech.SOURCES`): every voice of a package is in
+  the package's split, so splits share no voice and no speech package.
 - Babble talkers are extra virtual speakers from their split's own base voices, with ids of
   their own, so never a target speaker anywhere.
 - Real noise files are split per package by duration (train 70 %, valid 10 %, test 20 %),
-  whole files only; `frozen-bubble-data` is held out entirely for test.
+  whole files only; `TEST_ONLY_NOISE` packages are held out entirely for test.
 """
 from __future__ import annotations
 
@@ -22,23 +22,23 @@ from typing import TypeVar
 import numpy as np
 
 from ...errors import DataError
-from .. import tts
+from .. import realspeech, tts
 from ..noise import NoiseFile
 from .seeds import derive_rng
 
 T = TypeVar("T")
 
 SPLITS = ("train", "valid", "test")
-REAL_SPEAKER_SPLIT = {"asterisk-core-sounds-fr-g722": "train",
-                      "asterisk-core-sounds-it-g722": "train",
-                      "asterisk-core-sounds-ru-g722": "test"}
-REAL_SPEAKER_CHOICE = ("fr and it (2 voices) train, ru test, none valid: three real voices "
-                       "cannot give every split one and keep train about half real")
+REAL_SPEAKER_CHOICE = ("by package: every voice of a speech package in that package's split "
+                       "(train: long wideband sets; valid: narrowband prompts and short calls; "
+                       "test: many unseen voices and languages)")
 PERSON_SPLIT = {"slt": "train", "rms": "train", "awb": "valid", "kal": "test"}
 ACCENTS_PER_SPLIT = {"train": 5, "valid": 1, "test": 2}
 VARIANT_FRACTION = {"train": 0.6, "valid": 0.15, "test": 0.25}
 NOISE_FILE_SPLIT = {"train": 0.7, "valid": 0.1, "test": 0.2}
-TEST_ONLY_NOISE = ("frozen-bubble-data",)
+#: Whole packages heard only in test: arcade effects and music, real drum kits, animal calls
+#: and folk instruments, kinds no training package has.
+TEST_ONLY_NOISE = ("frozen-bubble-data", "hydrogen-drumkits", "qabcs-data")
 
 
 @dataclass(frozen=True)
@@ -174,22 +174,22 @@ def assign_speakers(seed: int, accents: Sequence[str], variants: Sequence[str],
     return Speakers(voices, target_lists, babble_lists)
 
 
-def split_real_speakers(packages: Sequence[str]) -> dict[str, list[str]]:
-    """Real-speech packages (one speaker each) per split.
+def split_real_speakers(voices: Mapping[str, str]) -> dict[str, list[str]]:
+    """Real voices per split, each with its package (`realspeech.SOURCES`).
 
     Args:
-        packages: names of the real-speech packages at hand, in build order.
+        voices: voice id -> its package, in build order.
 
     Returns:
-        split -> the packages of `REAL_SPEAKER_SPLIT` that go there, in the given order.
+        split -> the voices that go there, in the given order.
 
     Raises:
         DataError: a package the split rules do not know.
     """
-    unknown = [p for p in packages if p not in REAL_SPEAKER_SPLIT]
-    if unknown:
-        raise DataError(f"no split rule for real-speech package(s) {', '.join(unknown)}")
-    return {s: [p for p in packages if REAL_SPEAKER_SPLIT[p] == s] for s in SPLITS}
+    out: dict[str, list[str]] = {s: [] for s in SPLITS}
+    for voice, package in voices.items():
+        out[realspeech.source(package).split].append(voice)
+    return out
 
 
 def split_by_duration(items: Sequence[T], seconds: Sequence[float], rng: np.random.Generator,

@@ -22,7 +22,8 @@ _WORKER: dict[str, Any] = {}
 
 
 def run_jobs(fn: Callable[[Any, Any], Any], jobs: Sequence[Any], context: Any = None, *,
-             workers: int = 2, progress: bool = True, desc: str = "") -> Iterator[Any]:
+             workers: int = 2, progress: bool = True, desc: str = "", chunksize: int = 4
+             ) -> Iterator[Any]:
     """Yield `fn(job, context)` for every job, in job order.
 
     Args:
@@ -32,6 +33,7 @@ def run_jobs(fn: Callable[[Any, Any], Any], jobs: Sequence[Any], context: Any = 
         workers: number of processes; 1 or less runs the jobs in this process.
         progress: show a progress bar.
         desc: the progress bar's label.
+        chunksize: jobs sent to a worker at a time (1 for few, long jobs).
 
     Yields:
         Each job's result, in the order of `jobs`.
@@ -48,7 +50,7 @@ def run_jobs(fn: Callable[[Any, Any], Any], jobs: Sequence[Any], context: Any = 
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(),
                                    initializer=_start_worker, initargs=(fn, context))
         try:
-            for result in pool.map(_run_one, jobs, chunksize=4):
+            for result in pool.map(_run_one, jobs, chunksize=chunksize):
                 yield result
                 bar.update()
         except BaseException:
