@@ -39,6 +39,7 @@ NonNegativeInt = Annotated[int, Strict(), Field(ge=0)]
 PositiveFloat = Annotated[float, BeforeValidator(_yaml_float), Strict(), _finite, Field(gt=0)]
 NonNegativeFloat = Annotated[float, BeforeValidator(_yaml_float), Strict(), _finite, Field(ge=0)]
 Fraction = Annotated[float, BeforeValidator(_yaml_float), Strict(), _finite, Field(ge=0, lt=1)]
+Probability = Annotated[float, BeforeValidator(_yaml_float), Strict(), _finite, Field(ge=0, le=1)]
 
 
 def _ordered(pair: tuple[float, float]) -> tuple[float, float]:
@@ -175,5 +176,5 @@ class Registry(Generic[T]):
 
 
 __all__ = ["Options", "Registry", "Range", "Int", "Float", "PositiveInt", "NonNegativeInt",
-           "PositiveFloat", "NonNegativeFloat", "Fraction", "Literal", "config_error",
+           "PositiveFloat", "NonNegativeFloat", "Fraction", "Probability", "Literal", "config_error",
            "validate"]

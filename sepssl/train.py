@@ -47,7 +47,7 @@ class TaskModule(L.LightningModule):
         self.helpers = self.task.helpers(self.enhancer.net)   # e.g. RemixIT's teacher
 
     def training_step(self, raw: dict[str, torch.Tensor], _):
-        batch = self.task.make_batch(raw)
+        batch = self.task.recorded(self.task.make_batch(raw), self.config.sample_rate)
         est = self.enhancer.separate(batch.inputs)
         loss = self.task.loss(est, batch)
         feature = self.task.feature_term(est, batch)

@@ -104,6 +104,17 @@ class Task:
         return feature.weight * feature_distance(encoder, est[:, 0], batch.targets[:, 0],
                                                  feature.layers)
 
+    def recorded(self, batch: "Batch", rate: int) -> "Batch":
+        """The batch through the task's random recording chain (`task.recording_chain`);
+        unchanged when the task has none. Applied by the trainer after `make_batch`."""
+        options = getattr(self.options, "recording_chain", None)
+        if options is None:
+            return batch
+        from .recording_chain import through_chain
+
+        inputs, targets = through_chain(batch.inputs, batch.targets, rate, options)
+        return Batch(inputs, targets, batch.weights)
+
     def before_restore(self, net: nn.Module, state: dict[str, torch.Tensor],
                        prefix: str) -> None:
         """Called with a checkpoint's state dict before it is loaded; a task whose helpers

@@ -13,6 +13,7 @@ from ..models.inference import InferenceRule
 from ..schema import Options, PositiveFloat, Range
 from .base import TASKS, Batch, Task, signal_plus_noise
 from .feature_loss import FeatureLossOptions
+from .recording_chain import RecordingChainOptions
 from .supervised import SignalLossName, signal_loss
 
 
@@ -23,6 +24,7 @@ class NoisyTargetOptions(Options):
     loss: SignalLossName = "snr"
     correction_alpha: PositiveFloat | None = None  # Noisier2Noise correction at inference
     feature_loss: FeatureLossOptions | None = None   # an SSL feature loss on top
+    recording_chain: RecordingChainOptions | None = None   # random devices on the input
 
 
 @TASKS.register("noisy_target", NoisyTargetOptions)

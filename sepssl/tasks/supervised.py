@@ -13,6 +13,7 @@ from .. import losses
 from ..schema import Options, Range
 from .base import TASKS, Batch, Task, signal_plus_noise
 from .feature_loss import FeatureLossOptions
+from .recording_chain import RecordingChainOptions
 
 SignalLossName = Literal["snr", "si_sdr"]
 
@@ -29,6 +30,7 @@ class SupervisedOptions(Options):
     gain_db: Range = (-20.0, 0.0)  # level augmentation
     loss: SignalLossName = "snr"
     feature_loss: FeatureLossOptions | None = None   # an SSL feature loss on top
+    recording_chain: RecordingChainOptions | None = None   # random devices on the input
 
 
 @TASKS.register("supervised", SupervisedOptions)

@@ -19,6 +19,7 @@ from ..dsp import mixing
 from ..schema import Options, Range
 from .base import TASKS, Batch, Task, signal_plus_noise
 from .feature_loss import FeatureLossOptions
+from .recording_chain import RecordingChainOptions
 from .supervised import SignalLossName, signal_loss
 
 
@@ -28,6 +29,7 @@ class TeacherRemixOptions(Options):
     gain_db: Range = (-20.0, 0.0)
     loss: SignalLossName = "snr"
     feature_loss: FeatureLossOptions | None = None   # an SSL feature loss on top
+    recording_chain: RecordingChainOptions | None = None   # random devices on the input
 
 
 @TASKS.register("teacher_remix", TeacherRemixOptions)
