@@ -56,15 +56,41 @@ def corpus_summary(summary: dict, out) -> str:
 
 def _train(args) -> int:
     from .config import load_config
-    from .train import train
 
-    cfg = load_config(args.config, args.set)
+    path = _recipe(args, "train")
+    if path is None:
+        return 0
+    cfg = load_config(path, args.set)
+    if args.print_config:
+        return _print_config(cfg)
     if args.quiet:
         cfg.trainer.progress = False
     _threads(args.threads)
-    path = train(cfg)
-    print(f"model written to {path}")
+    from .train import train
+
+    print(f"model written to {train(cfg)}")
     return 0
+
+
+def _print_config(cfg) -> int:
+    import yaml
+
+    print(yaml.safe_dump(cfg.dump(), sort_keys=False), end="")
+    return 0
+
+
+def _recipe(args, kind: str):
+    """The recipe file of `sepssl train|pretrain CONFIG` (a path or a shipped recipe's name);
+    None after `--list` printed the shipped ones."""
+    from .errors import ConfigError
+    from .named_recipes import listing, resolve
+
+    if args.list:
+        print(listing(kind))
+        return None
+    if args.config is None:
+        raise ConfigError(f"give a recipe: a YAML file or a name of `sepssl {kind} --list`")
+    return resolve(args.config, kind)
 
 
 def _helper(args) -> int:
@@ -98,12 +124,16 @@ def _threads(n: int | None) -> None:
 def _pretrain(args) -> int:
     from .pretrain import load_pretrain_config, pretrain
 
-    cfg = load_pretrain_config(args.config, args.set)
+    path = _recipe(args, "pretrain")
+    if path is None:
+        return 0
+    cfg = load_pretrain_config(path, args.set)
+    if args.print_config:
+        return _print_config(cfg)
     if args.quiet:
         cfg.trainer.progress = False
     _threads(args.threads)
-    path = pretrain(cfg)
-    print(f"encoder written to {path}")
+    print(f"encoder written to {pretrain(cfg)}")
     return 0
 
 
@@ -238,8 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("-q", "--quiet", action="store_true")
     d.set_defaults(run=_data)
 
-    t = sub.add_parser("train", help="train an enhancer from a YAML recipe")
-    t.add_argument("config", help="YAML recipe, e.g. recipes/noisy_target/conf.yaml")
+    t = sub.add_parser("train", help="train an enhancer from a recipe (a YAML file or a name)")
+    t.add_argument("config", nargs="?", help="a YAML file, or a shipped recipe's name "
+                   "(e.g. noisy_target, mixit/conf_detector; see --list)")
+    t.add_argument("--list", action="store_true", help="list the shipped training recipes")
+    t.add_argument("--print-config", action="store_true",
+                   help="print the full config (defaults and --set included) and stop")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set trainer.max_steps=100 (repeatable)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -248,8 +282,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CPU threads for torch (on a busy machine 1 is often fastest)")
     t.set_defaults(run=_train)
 
-    r = sub.add_parser("pretrain", help="pre-train an SSL encoder (wav2vec2, cpc, byol_a) from a YAML recipe")
-    r.add_argument("config", help="YAML recipe, e.g. recipes/cpc/conf.yaml")
+    r = sub.add_parser("pretrain", help="pre-train an SSL encoder (wav2vec2, cpc, byol_a) from a recipe")
+    r.add_argument("config", nargs="?", help="a YAML file, or a shipped recipe's name "
+                   "(e.g. cpc; see --list)")
+    r.add_argument("--list", action="store_true", help="list the shipped pre-training recipes")
+    r.add_argument("--print-config", action="store_true",
+                   help="print the full config (defaults and --set included) and stop")
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set encoder.size=base (repeatable)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
