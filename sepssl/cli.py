@@ -420,10 +420,15 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _log_to_stderr(verbose: bool) -> None:
+#: The commands that train (and so import Lightning); the others never load it.
+TRAINING_COMMANDS = ("train", "pretrain", "adapt", "helper")
+
+
+def _log_to_stderr(command: str, verbose: bool) -> None:
     """The library logs through the `sepssl` logger; the command shows it on stderr. Lightning's
-    own notes (accelerator found, tips) only with --verbose."""
-    if not verbose:
+    own notes (accelerator found, tips) only with --verbose, and Lightning is imported (to quiet
+    it) only by the commands that train: `enhance` starts without it."""
+    if command in TRAINING_COMMANDS and not verbose:
         import lightning.pytorch  # noqa: F401  (its import sets its loggers to INFO; then quiet them)
 
         logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
@@ -439,7 +444,7 @@ def _log_to_stderr(verbose: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", ".*pkg_resources is deprecated.*")
     args = build_parser().parse_args(argv)
-    _log_to_stderr(getattr(args, "verbose", False))
+    _log_to_stderr(args.command, getattr(args, "verbose", False))
     try:
         return args.run(args)
     except SepsslError as exc:
