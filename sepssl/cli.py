@@ -158,7 +158,8 @@ def _enhance(args) -> int:
     check_subtype(args.subtype, {"WAV"} if stdio else set())
     if args.threads:
         torch.set_num_threads(args.threads)
-    model = load_model(args.model, device=resolve_device(args.device))
+    device = resolve_device(args.device)
+    model = load_model(args.model, device=device)
     try:
         if stdio:
             try:
@@ -180,6 +181,11 @@ def _enhance(args) -> int:
     except Terminated as exc:
         print("terminated", file=sys.stderr)
         return 128 + exc.signum
+    if Path(args.out).is_dir():
+        from .provenance import enhance_record, write_enhance_record
+
+        write_enhance_record(args.out, enhance_record(model, args.model, args.atten_lim_db,
+                                                      device))
     print(report.summary(Path(args.out)))
     return 0 if report.ok else 1
 
@@ -443,7 +449,11 @@ def _log_to_stderr(command: str, verbose: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", ".*pkg_resources is deprecated.*")
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    from .provenance import set_command
+
+    set_command(["sepssl", *argv])
     _log_to_stderr(args.command, getattr(args, "verbose", False))
     try:
         return args.run(args)

@@ -408,3 +408,53 @@ def test_unscorable_and_cut_off_estimates_fail_and_set_the_exit_code(tmp_path):
     assert rows["b.wav"]["status"] == "ok"
     (tmp_path / "file").write_text("x")
     assert cli.main(args + ["--report", str(tmp_path / "file")]) == 2
+
+
+# --------------------------------------------------------------------------- the report's new parts
+
+def test_intervals_and_only_clear_changes_coloured():
+    from sepssl.evaluation import stats
+    from sepssl.evaluation.formatting import verdict
+
+    st = stats([1.0, 2.0, 3.0, float("nan")])
+    assert st["ci95"] == pytest.approx([2 - 4.302653 / 3 ** 0.5, 2 + 4.302653 / 3 ** 0.5],
+                                       rel=1e-5)                     # t(0.975, 2) = 4.3027
+    assert verdict(st) == ""                                          # 2 ± 2.48 crosses 0
+    assert verdict(stats([1.0, 1.2, 1.4])) == "better"
+    assert verdict(stats([-1.0, 2.0, 0.5])) == ""                     # crosses 0: no colour
+    assert verdict(stats([-3.0, -2.0, -2.5])) == "worse"
+    assert verdict(stats([1.0])) == "" and math.isnan(stats([1.0])["ci95"][0])
+
+
+def test_report_shows_provenance_intervals_and_players(result, corpus):
+    page = result.report_files["html"].read_text()
+    summary = json.loads(result.report_files["json"].read_text())
+    prov = summary["provenance"]
+    assert prov["sepssl"] and prov["date"] and prov["command"]
+    assert prov["enhanced_by"] is None and "no sepssl_enhance.json" in page
+    lo, hi = summary["scores"]["pesq"]["improvement"]["ci95"]
+    assert lo <= summary["scores"]["pesq"]["improvement"]["mean"] <= hi
+    assert "95% interval" in page and "95% interval" in result.report_files["markdown"].read_text()
+    assert page.count("data:audio/wav;base64,") == 9        # worst, median, best x in/out/ref
+    for which in ("worst", "median", "best"):
+        assert f"<b>{which}</b>" in page
+    assert "media-src data:" in page and "http" not in page.replace("http-equiv", "")
+
+
+def test_enhance_leaves_a_record_that_evaluate_shows(tmp_path, capsys):
+    from sepssl.cli import main
+
+    for i in range(3):
+        s = speechy(i)
+        audio.write(tmp_path / "ref" / f"{i}.wav", s, SR)
+        audio.write(tmp_path / "noisy" / f"{i}.wav", add_noise(s, 5.0, i), SR)
+    assert main(["enhance", str(tmp_path / "noisy"), "-o", str(tmp_path / "enh"), "-q"]) == 0
+    record = json.loads((tmp_path / "enh" / "sepssl_enhance.json").read_text())
+    assert record["model"] == "default" and len(record["model_sha256"]) == 64
+    assert record["atten_lim_db"] == 12.0 and record["trained_with"] == "noisy_target"
+    assert record["command"].startswith("sepssl enhance ") and record["command"].endswith(" -q")
+    res = evaluate(tmp_path / "ref", tmp_path / "enh", tmp_path / "noisy",
+                   report_dir=tmp_path / "rep", jobs=1, progress=False)
+    assert res.summary["files"]["unpaired"] == 0           # the record is not an estimate
+    page = res.report_files["html"].read_text()
+    assert record["model_sha256"][:12] in page and "12.0 dB" in page

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from .. import __version__
 from ..errors import SepsslError
+from ..provenance import command_line, now, read_enhance_record
 from . import metrics as _metrics
 from .metrics import (
     DEFAULT_METRICS, DNSMOS_METRICS, KNOWN_METRICS, PESQ_MIN_SECONDS, dnsmos_available,
@@ -112,7 +114,11 @@ def evaluate(ref_dir, est_dir, noisy_dir=None, report_dir=None, jobs: int | None
     summary["input"] = str(noisy_dir) if noisy_dir is not None else None
     summary["jobs"] = min(jobs, len(tasks))
     summary["seconds"] = round(time.perf_counter() - t0, 3)
+    summary["provenance"] = {"sepssl": __version__, "command": command_line(), "date": now(),
+                             "enhanced_by": read_enhance_record(est_dir)}
     result = EvaluationResult(rows=rows, summary=summary, unpaired=unpaired)
     if report_dir is not None:
-        result.report_files = write_report(report_dir, rows, summary)
+        paths = {p.file: {"reference": p.reference, "estimate": p.estimate, "input": p.input}
+                 for p in pairs}
+        result.report_files = write_report(report_dir, rows, summary, paths)
     return result

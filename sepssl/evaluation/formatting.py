@@ -64,12 +64,26 @@ def plural(n: int, word: str = "file") -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
-def _cell(st: dict | None, places: int, sign: bool = False) -> tuple[str, str]:
-    """('mean ± std', 'median') text for one stats dict."""
+def _cell(st: dict | None, places: int, sign: bool = False, interval: bool = False
+          ) -> tuple[str, str]:
+    """('mean ± std', 'median') text for one stats dict; with `interval`, the mean's 95%
+    interval follows: 'mean ± std [low, high]'."""
     if not st or not st.get("count"):
         return "–", "–"
-    return (f"{fmt(st['mean'], places, sign)} ± {fmt(st['std'], places)}",
-            fmt(st["median"], places, sign))
+    text = f"{fmt(st['mean'], places, sign)} ± {fmt(st['std'], places)}"
+    lo, hi = st.get("ci95") or (math.nan, math.nan)
+    if interval and math.isfinite(lo):
+        text += f" [{fmt(lo, places, sign)}, {fmt(hi, places, sign)}]"
+    return text, fmt(st["median"], places, sign)
+
+
+def verdict(st: dict | None) -> str:
+    """"better" when the mean improvement's 95% interval lies above 0, "worse" below, ""
+    when it crosses 0 (or there is none): only a clear change is coloured."""
+    lo, hi = (st or {}).get("ci95") or (math.nan, math.nan)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return ""
+    return "better" if lo > 0 else "worse" if hi < 0 else ""
 
 
 def headline(summary: dict) -> str:
@@ -104,11 +118,13 @@ def column_heads(has_input: bool) -> list[str]:
     return ["Input (noisy)", "Enhanced", "Improvement"] if has_input else ["Enhanced"]
 
 
-def summary_rows(summary: dict) -> list[tuple[str, list[tuple[str, str]], str]]:
+def summary_rows(summary: dict) -> list[tuple[str, list[tuple[str, str]], str, str]]:
     """The summary table, one entry per metric (and the input SNR).
 
     Returns:
-        ``[(label, [(mean ± std, median) per column of `column_heads`], "scored/paired")]``.
+        ``[(label, [(mean ± std, median) per column of `column_heads`], "scored/paired",
+        verdict)]``: the improvement column carries the mean's 95% interval, and `verdict`
+        ("better" / "worse" / "") says whether that interval excludes 0.
     """
     has_input = summary["has_input"]
     n = summary["files"]["paired"]
@@ -121,9 +137,11 @@ def summary_rows(summary: dict) -> list[tuple[str, list[tuple[str, str]], str]]:
             cols.append(_cell(s.get("input"), d))
         cols.append(_cell(s.get("enhanced"), d))
         if has_input:
-            cols.append(_cell(s.get("improvement"), d, sign=True))
-        out.append((label(m), cols, f"{s['enhanced']['count']}/{n}"))
+            cols.append(_cell(s.get("improvement"), d, sign=True, interval=True))
+        out.append((label(m), cols, f"{s['enhanced']['count']}/{n}",
+                    verdict(s.get("improvement")) if has_input else ""))
     if has_input and "input_snr" in summary["scores"]:
         s = summary["scores"]["input_snr"]["input"]
-        out.append((label("input_snr"), [_cell(s, 1), ("", ""), ("", "")], f"{s['count']}/{n}"))
+        out.append((label("input_snr"), [_cell(s, 1), ("", ""), ("", "")], f"{s['count']}/{n}",
+                    ""))
     return out

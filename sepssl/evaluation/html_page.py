@@ -16,6 +16,7 @@ from .formatting import (
     MAX_LIST, NOTE_TEXT, column_heads, decimals, fmt, headline, label, mode_text, plural,
     short_name, summary_rows,
 )
+from .listening import examples, rank_metric
 from .plots import plot_distributions, plot_vs_snr
 
 #: The per-file HTML table stops here (scores.csv has every row).
@@ -32,13 +33,15 @@ def _environment():
                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
-def render_html(rows: list[dict], summary: dict) -> str:
+def render_html(rows: list[dict], summary: dict, paths: dict[str, dict] | None = None) -> str:
     """The whole report as one HTML page with no external resources.
 
     Args:
         rows: the scored rows (the first `MAX_HTML_ROWS` are shown).
-        summary: what `summary.summarize` returns, with the folders and timing `evaluate`
-            adds.
+        summary: what `summary.summarize` returns, with the folders, timing and provenance
+            `evaluate` adds.
+        paths: file -> its reference / estimate / input paths, for the audio players of the
+            worst, median and best file (None: no players).
 
     Returns:
         The HTML text.
@@ -48,8 +51,9 @@ def render_html(rows: list[dict], summary: dict) -> str:
     secs = summary.get("seconds")
     unpaired = summary.get("unpaired") or []
     table = []
-    for lab, cols, scored in summary_rows(summary):
-        cells = [(c[k], _sign_class(c[k], i, has_input))
+    for lab, cols, scored, verdict in summary_rows(summary):
+        win = {"better": " pos", "worse": " neg"}.get(verdict, "")
+        cells = [(c[k], win if has_input and i == 2 and k == 0 else "")
                  for k in (0, 1) for i, c in enumerate(cols)]
         table.append({"label": lab, "cells": cells, "scored": scored})
     page = {
@@ -75,16 +79,32 @@ def render_html(rows: list[dict], summary: dict) -> str:
         "n_rows": len(rows),
         "max_rows": MAX_HTML_ROWS,
         "file_rows": [_file_row(r, metrics, has_input) for r in rows[:MAX_HTML_ROWS]],
+        "provenance": _provenance(summary.get("provenance") or {}),
+        "examples": examples(rows, summary, paths) if paths else [],
+        "rank_label": label(rank_metric(summary) or "pesq"),
     }
     return _environment().get_template(TEMPLATE).render(page)
 
 
-def _sign_class(text: str, col: int, has_input: bool) -> str:
-    """" pos" / " neg" for the improvement column of the summary table."""
-    if not has_input or col != 2 or not text or text[0] not in "+-":
-        return ""
-    return " pos" if text.startswith("+") and not text.startswith("+0.00 ") else (
-        " neg" if text.startswith("-") else "")
+def _provenance(p: dict) -> list[tuple[str, str]]:
+    """(what, text) lines: this evaluation, and the enhance run that made the estimates."""
+    lines = [("Evaluated", f"{p.get('date', '?')} by sepssl {p.get('sepssl', '?')}: "
+                           f"{p.get('command', '?')}")]
+    e = p.get("enhanced_by")
+    if e:
+        limit = e.get("atten_lim_db")
+        trained = ", ".join(x for x in (
+            f"trained with {e['trained_with']}" if e.get("trained_with") else "",
+            f"{e['steps']} steps" if e.get("steps") else "") if x)
+        lines += [("Enhanced", f"{e.get('date', '?')} by sepssl {e.get('sepssl', '?')} on "
+                               f"{e.get('device', '?')}: {e.get('command', '?')}"),
+                  ("Model", f"{e.get('model_file', '?')} (sha256 {str(e.get('model_sha256'))[:12]}"
+                            f"{'; ' + trained if trained else ''})"),
+                  ("Attenuation limit", "none" if limit is None else f"{limit} dB")]
+    else:
+        lines.append(("Enhanced", "no sepssl_enhance.json beside the estimates (not made by "
+                                  "`sepssl enhance`, or by an older version)"))
+    return lines
 
 
 def _value_cell(r: dict, key: str, places: int, sign: bool = False) -> dict:

@@ -47,19 +47,22 @@ def summary_markdown(summary: dict) -> str:
     lines += ["", headline(summary) + " " + mode_text(summary), ""]
 
     heads = column_heads(has_input)
-    lines.append("| Metric | " + " | ".join(f"{h} mean ± std" for h in heads)
+    lines.append("| Metric | " + " | ".join(f"{h} mean ± std" + (" [95% interval]" if h == "Improvement" else "")
+                                        for h in heads)
                  + " | Median " + (" / ".join(["in", "out", "Δ"]) if has_input else "")
                  + " | Scored |")
     lines.append("|---|" + "---:|" * (len(heads) + 2))
-    for label, cols, scored in summary_rows(summary):
+    for label, cols, scored, verdict in summary_rows(summary):
         medians = " / ".join(c[1] for c in cols if c[1])
-        lines.append(f"| {label} | " + " | ".join(c[0] for c in cols)
+        mark = {"better": " (better)", "worse": " (worse)"}.get(verdict, "")
+        lines.append(f"| {label} | " + " | ".join(c[0] for c in cols) + mark
                      + f" | {medians} | {scored} |")
     lines.append("")
     if has_input:
         lines += ["Improvement = enhanced − input, per file, then averaged. "
                   "Mean ± sample standard deviation over the files where the metric could be "
-                  "computed.", ""]
+                  "computed; in brackets the mean improvement's 95% interval (Student's t), "
+                  "marked better or worse only when it excludes 0.", ""]
     else:
         lines += ["Mean ± sample standard deviation over the files where the metric could be "
                   "computed. No noisy input given, so no improvement.", ""]

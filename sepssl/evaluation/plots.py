@@ -19,30 +19,30 @@ PLOT_METRICS = ("pesq", "stoi", "estoi", "si_sdr")
 _BIN_STEP = {"pesq": 0.05, "stoi": 0.01, "estoi": 0.01, "si_sdr": 0.5}
 
 
-def plot_distributions(rows: list[dict], summary: dict) -> str | None:
-    """Histograms of the improvement per file, one panel per metric.
+def plot_distributions(rows: list[dict], summary: dict) -> list[tuple[str, str]]:
+    """Histograms of the improvement per file, one image per metric (so that a narrow screen
+    stacks them at a readable size).
 
     Args:
         rows: the scored rows.
         summary: the run's summary (its ``metrics`` and ``has_input``).
 
     Returns:
-        A base64 PNG, or None when no metric has a finite value. Without a noisy input the
-        panels show the enhanced score instead of the improvement.
+        ``[(title, base64 PNG)]``, empty when no metric has a finite value. Without a noisy
+        input they show the enhanced score instead of the improvement.
     """
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     has_input = summary["has_input"]
-    metrics = [m for m in PLOT_METRICS if m in summary["metrics"]]
     key = "{}_delta" if has_input else "{}"
-    data = [(m, _finite(rows, key.format(m))) for m in metrics]
-    data = [(m, v) for m, v in data if v]
-    if not data:
-        return None
-    fig = Figure(figsize=(3.0 * len(data), 2.6), layout="constrained")
-    for i, (m, v) in enumerate(data):
-        ax = fig.add_subplot(1, len(data), i + 1)
+    out = []
+    for m in (m for m in PLOT_METRICS if m in summary["metrics"]):
+        v = _finite(rows, key.format(m))
+        if not v:
+            continue
+        fig = Figure(figsize=(3.2, 2.6), layout="constrained")
+        ax = fig.add_subplot(1, 1, 1)
         ax.hist(v, bins=_hist_bins(v, _BIN_STEP.get(m, 0.01)), color="#4c78a8",
                 edgecolor="white")
         _style(ax)
@@ -52,42 +52,41 @@ def plot_distributions(rows: list[dict], summary: dict) -> str | None:
         if has_input:
             ax.axvline(0, color="0.3", lw=1, ls="--")
             better = sum(x > 0 for x in v)
+            title = f"Δ {label(m)}: mean {mean:+.2f}, better on {better}/{len(v)} files"
             ax.set_title(f"Δ {label(m)}: mean {mean:+.2f}\nbetter on {better}/{len(v)} files",
                          fontsize=9)
             ax.set_xlabel("enhanced − input (red: mean)", fontsize=8)
         else:
-            ax.set_title(f"{label(m)}: mean {mean:.2f}", fontsize=9)
+            title = f"{label(m)}: mean {mean:.2f}"
+            ax.set_title(title, fontsize=9)
             ax.set_xlabel("score (red: mean)", fontsize=8)
         ax.set_ylabel("files", fontsize=8)
-    return _png(fig)
+        out.append((title, _png(fig)))
+    return out
 
 
-def plot_vs_snr(rows: list[dict], summary: dict) -> str | None:
-    """Improvement per file against the input's SNR, one panel per metric.
+def plot_vs_snr(rows: list[dict], summary: dict) -> list[tuple[str, str]]:
+    """Improvement per file against the input's SNR, one image per metric.
 
     Args:
         rows: the scored rows.
         summary: the run's summary (its ``metrics`` and ``has_input``).
 
     Returns:
-        A base64 PNG, or None without a noisy input or without finite points.
+        ``[(title, base64 PNG)]``, empty without a noisy input or without finite points.
     """
     from matplotlib.figure import Figure
 
     if not summary["has_input"]:
-        return None
-    metrics = [m for m in PLOT_METRICS if m in summary["metrics"]]
-    data = []
-    for m in metrics:
+        return []
+    out = []
+    for m in (m for m in PLOT_METRICS if m in summary["metrics"]):
         pts = [(r["input_snr"], r[f"{m}_delta"]) for r in rows
                if math.isfinite(r.get("input_snr", math.nan)) and math.isfinite(r[f"{m}_delta"])]
-        if pts:
-            data.append((m, pts))
-    if not data:
-        return None
-    fig = Figure(figsize=(3.0 * len(data), 2.6), layout="constrained")
-    for i, (m, pts) in enumerate(data):
-        ax = fig.add_subplot(1, len(data), i + 1)
+        if not pts:
+            continue
+        fig = Figure(figsize=(3.2, 2.6), layout="constrained")
+        ax = fig.add_subplot(1, 1, 1)
         xs, ys = zip(*pts)
         ax.scatter(xs, ys, s=12, alpha=0.7, color="#4c78a8", edgecolors="none")
         ax.axhline(0, color="0.3", lw=1, ls="--")
@@ -95,10 +94,12 @@ def plot_vs_snr(rows: list[dict], summary: dict) -> str | None:
         if max(xs) - min(xs) < 1:  # all files at one SNR: a 2 dB window, not 1e-5 dB
             mid = (max(xs) + min(xs)) / 2
             ax.set_xlim(mid - 1, mid + 1)
-        ax.set_title(f"Δ {label(m)} vs input SNR", fontsize=9)
+        title = f"Δ {label(m)} vs input SNR"
+        ax.set_title(title, fontsize=9)
         ax.set_xlabel("input SNR (dB)", fontsize=8)
         ax.set_ylabel("enhanced − input", fontsize=8)
-    return _png(fig)
+        out.append((title, _png(fig)))
+    return out
 
 
 def _png(fig) -> str:

@@ -18,13 +18,16 @@ from .html_page import render_html
 from .markdown import summary_markdown
 
 
-def write_report(report_dir, rows: list[dict], summary: dict) -> dict[str, Path]:
+def write_report(report_dir, rows: list[dict], summary: dict,
+                 paths: dict[str, dict] | None = None) -> dict[str, Path]:
     """Write the four report files into `report_dir` (created if missing).
 
     Args:
         report_dir: the folder.
         rows: the scored rows.
         summary: the run's summary (`evaluate`'s).
+        paths: file -> {"reference", "estimate", "input"} paths, for the page's audio
+            players (None: no players).
 
     Returns:
         ``{"csv", "json", "markdown", "html": path}``.
@@ -40,7 +43,7 @@ def write_report(report_dir, rows: list[dict], summary: dict) -> dict[str, Path]
     _write(files["csv"], scores_csv(rows, summary))
     _write(files["json"], json.dumps(_jsonable(summary), indent=2, allow_nan=False) + "\n")
     _write(files["markdown"], summary_markdown(summary))
-    _write(files["html"], render_html(rows, summary))
+    _write(files["html"], render_html(rows, summary, paths))
     return files
 
 

@@ -21,17 +21,24 @@ def stats(values: Iterable[float]) -> dict:
         values: scores, NaN for missing.
 
     Returns:
-        ``{"mean", "median", "std" (sample; 0 for one value), "min", "max", "count" (finite
-        values), "nan" (the others)}``; the statistics are NaN when no value is finite.
+        ``{"mean", "median", "std" (sample; 0 for one value), "ci95" ([low, high] of the
+        mean: Student's t over the files; NaN for fewer than two), "min", "max", "count"
+        (finite values), "nan" (the others)}``; the statistics are NaN when no value is
+        finite.
     """
+    from scipy.stats import t as student_t
+
     arr = np.asarray(list(values), dtype=np.float64)
     ok = arr[np.isfinite(arr)]
     if ok.size == 0:
-        return {"mean": math.nan, "median": math.nan, "std": math.nan, "min": math.nan,
-                "max": math.nan, "count": 0, "nan": int(arr.size)}
-    return {"mean": float(ok.mean()), "median": float(np.median(ok)),
-            "std": float(ok.std(ddof=1)) if ok.size > 1 else 0.0,
-            "min": float(ok.min()), "max": float(ok.max()),
+        return {"mean": math.nan, "median": math.nan, "std": math.nan,
+                "ci95": [math.nan, math.nan], "min": math.nan, "max": math.nan, "count": 0,
+                "nan": int(arr.size)}
+    mean, std = float(ok.mean()), float(ok.std(ddof=1)) if ok.size > 1 else 0.0
+    half = (float(student_t.ppf(0.975, ok.size - 1)) * std / math.sqrt(ok.size)
+            if ok.size > 1 else math.nan)
+    return {"mean": mean, "median": float(np.median(ok)), "std": std,
+            "ci95": [mean - half, mean + half], "min": float(ok.min()), "max": float(ok.max()),
             "count": int(ok.size), "nan": int(arr.size - ok.size)}
 
 
