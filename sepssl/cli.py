@@ -184,8 +184,12 @@ def _enhance(args) -> int:
     if Path(args.out).is_dir():
         from .provenance import enhance_record, write_enhance_record
 
-        write_enhance_record(args.out, enhance_record(model, args.model, args.atten_lim_db,
-                                                      device))
+        try:
+            write_enhance_record(args.out, enhance_record(model, args.model, args.atten_lim_db,
+                                                          device))
+        except OSError as exc:      # the outputs are written; the record is a courtesy
+            print(f"warning: {Path(args.out) / 'sepssl_enhance.json'}: not written "
+                  f"({exc.strerror or exc})", file=sys.stderr)
     print(report.summary(Path(args.out)))
     return 0 if report.ok else 1
 
