@@ -65,8 +65,9 @@ PLANS = {
         rirs={"train": 4, "valid": 2, "test": 2},
         # A few small packages, so that the seconds-long build still reads real speech in
         # three formats and real noise when they are cached.
-        speech_packages=("asterisk-core-sounds-fr-g722", "asterisk-core-sounds-ru-g722",
-                         "asterisk-prompt-fr-armelle", "kajongg"),
+        speech_packages=("asterisk-core-sounds-fr-g722", "asterisk-core-sounds-it-g722",
+                         "asterisk-core-sounds-ru-g722", "asterisk-prompt-fr-armelle",
+                         "kajongg"),
         noise_packages=("lincity-ng-data", "minetest-data", "tuxpaint-data",
                         "frozen-bubble-data")),
     "full": Plan(
