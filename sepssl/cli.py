@@ -57,18 +57,27 @@ def corpus_summary(summary: dict, out) -> str:
 def _train(args) -> int:
     from .config import load_config
 
-    path = _recipe(args, "train")
+    def run(cfg):
+        from .train import train
+
+        return f"model written to {train(cfg)}"
+
+    return _run_recipe(args, "train", load_config, run)
+
+
+def _run_recipe(args, kind: str, load, run) -> int:
+    """`sepssl train|pretrain`: --list, or the recipe loaded with --set, then --print-config or
+    `run(cfg)` (its line is printed)."""
+    path = _recipe(args, kind)
     if path is None:
         return 0
-    cfg = load_config(path, args.set)
+    cfg = load(path, args.set)
     if args.print_config:
         return _print_config(cfg)
     if args.quiet:
         cfg.trainer.progress = False
     _threads(args.threads)
-    from .train import train
-
-    print(f"model written to {train(cfg)}")
+    print(run(cfg))
     return 0
 
 
@@ -114,27 +123,28 @@ def _helper(args) -> int:
 
 
 def _threads(n: int | None) -> None:
-    """--threads: torch's CPU threads for this process (None: torch's own choice)."""
-    if n:
-        import torch
+    """--threads: torch's CPU threads for training (None: `free_cores()`, at most torch's own
+    choice). Measured (metrics/threads.md): on an idle 2-core machine 2 threads train 1.38x
+    faster than 1; beside one busy process 2 threads are 2.6x slower, so the default counts
+    only the cores that are free when the run starts."""
+    import torch
 
-        torch.set_num_threads(n)
+    torch.set_num_threads(n or min(torch.get_num_threads(), free_cores()))
+
+
+def free_cores() -> int:
+    """The cores this process may use minus the 1-minute load average (rounded), at least 1."""
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 1) - round(os.getloadavg()[0]))
 
 
 def _pretrain(args) -> int:
     from .pretrain import load_pretrain_config, pretrain
 
-    path = _recipe(args, "pretrain")
-    if path is None:
-        return 0
-    cfg = load_pretrain_config(path, args.set)
-    if args.print_config:
-        return _print_config(cfg)
-    if args.quiet:
-        cfg.trainer.progress = False
-    _threads(args.threads)
-    print(f"encoder written to {pretrain(cfg)}")
-    return 0
+    return _run_recipe(args, "pretrain", load_pretrain_config,
+                       lambda cfg: f"encoder written to {pretrain(cfg)}")
 
 
 def _enhance(args) -> int:
@@ -197,10 +207,7 @@ def _enhance(args) -> int:
 def _adapt(args) -> int:
     from .adapt import adapt
 
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
+    _threads(args.threads)
     report = adapt(args.inputs, args.out, teacher=args.teacher, student=args.student,
                    minutes=args.minutes, device=args.device, save_model=args.save_model,
                    max_steps=args.max_steps, atten_lim_db=args.atten_lim_db, seed=args.seed,
@@ -279,31 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(run=_data)
 
     t = sub.add_parser("train", help="train an enhancer from a recipe (a YAML file or a name)")
-    t.add_argument("config", nargs="?", help="a YAML file, or a shipped recipe's name "
-                   "(e.g. noisy_target, mixit/conf_detector; see --list)")
-    t.add_argument("--list", action="store_true", help="list the shipped training recipes")
-    t.add_argument("--print-config", action="store_true",
-                   help="print the full config (defaults and --set included) and stop")
-    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config value, e.g. --set trainer.max_steps=100 (repeatable)")
-    t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    t.add_argument("-v", "--verbose", action="store_true", help="Lightning's own messages too")
-    t.add_argument("--threads", type=positive_int, default=None,
-                   help="CPU threads for torch (on a busy machine 1 is often fastest)")
+    _recipe_arguments(t, "training", "noisy_target, mixit/conf_detector",
+                      "trainer.max_steps=100")
     t.set_defaults(run=_train)
 
     r = sub.add_parser("pretrain", help="pre-train an SSL encoder (wav2vec2, cpc, byol_a) from a recipe")
-    r.add_argument("config", nargs="?", help="a YAML file, or a shipped recipe's name "
-                   "(e.g. cpc; see --list)")
-    r.add_argument("--list", action="store_true", help="list the shipped pre-training recipes")
-    r.add_argument("--print-config", action="store_true",
-                   help="print the full config (defaults and --set included) and stop")
-    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config value, e.g. --set encoder.size=base (repeatable)")
-    r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    r.add_argument("-v", "--verbose", action="store_true", help="Lightning's own messages too")
-    r.add_argument("--threads", type=positive_int, default=None,
-                   help="CPU threads for torch (on a busy machine 1 is often fastest)")
+    _recipe_arguments(r, "pre-training", "cpc", "encoder.size=base")
     r.set_defaults(run=_pretrain)
 
     e = sub.add_parser(
@@ -407,7 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "some STOI)")
     a.add_argument("--max-steps", type=positive_int, default=None, help=argparse.SUPPRESS)
     a.add_argument("--seed", type=int, default=0, help="seeds the split and the training")
-    a.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch")
+    a.add_argument("--threads", type=positive_int, default=None,
+                   help="CPU threads for torch (default: the cores not busy when it starts)")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     a.add_argument("-v", "--verbose", action="store_true", help="Lightning's own messages too")
     a.set_defaults(run=_adapt)
@@ -432,6 +421,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: The commands that train (and so import Lightning); the others never load it.
 TRAINING_COMMANDS = ("train", "pretrain", "adapt", "helper")
+
+
+def _recipe_arguments(p: argparse.ArgumentParser, kind: str, names: str, example: str) -> None:
+    """The arguments `train` and `pretrain` share: the recipe, --list, --print-config, --set,
+    -q, -v, --threads."""
+    p.add_argument("config", nargs="?", help=f"a YAML file, or a shipped recipe's name "
+                   f"(e.g. {names}; see --list)")
+    p.add_argument("--list", action="store_true", help=f"list the shipped {kind} recipes")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the full config (defaults and --set included) and stop")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help=f"override a config value, e.g. --set {example} (repeatable)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("-v", "--verbose", action="store_true", help="Lightning's own messages too")
+    p.add_argument("--threads", type=positive_int, default=None,
+                   help="CPU threads for torch (default: the cores not busy when the run "
+                        "starts, by the 1-minute load average; metrics/threads.md)")
 
 
 def _log_to_stderr(command: str, verbose: bool) -> None:

@@ -23,3 +23,27 @@ def test_enhance_does_not_import_the_training_stack(tmp_path):
     rc, *loaded = run.stdout.splitlines()[-1].split()
     assert rc == "0" and (tmp_path / "out" / "in.wav").exists()
     assert loaded == [], f"enhance imported {loaded}"
+
+
+def test_training_threads_default_to_the_free_cores(monkeypatch):
+    import os
+
+    import torch
+
+    from sepssl import cli
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.0, 0.0))
+        assert cli.free_cores() == 2
+        monkeypatch.setattr(os, "getloadavg", lambda: (1.1, 0.0, 0.0))
+        assert cli.free_cores() == 1
+        monkeypatch.setattr(os, "getloadavg", lambda: (7.0, 0.0, 0.0))
+        assert cli.free_cores() == 1
+        cli._threads(None)
+        assert torch.get_num_threads() == 1
+        cli._threads(2)                                  # --threads wins
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
