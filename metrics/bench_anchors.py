@@ -64,12 +64,24 @@ def quality(corpus: Path, runs: Path) -> dict:
         evaluate(corpus / "test" / "clean", folder / "enhanced", noisy_dir=corpus / "test" / "noisy",
                  report_dir=folder / "report", jobs=2, progress=False)
         rows = condition_rows(folder / "report" / "scores.csv", corpus / "manifests" / "test.csv")
-        out[name] = {"all": means(rows, "enhanced"), "input": means(rows, "input")}
-        for band in ("-5..5 dB", "5..12 dB", "12..20 dB"):
-            part = [r for r in rows if r["snr_band"] == band]
-            out[name][band] = {**means(part, "enhanced"), "files": len(part)}
-            out[name][band + " input"] = means(part, "input")
+        out[name] = {"all": {**means(rows, "enhanced"), "files": len(rows)},
+                     "input": means(rows, "input")}
+        for group, keep in GROUPS.items():
+            part = [r for r in rows if keep(r)]
+            if part:
+                out[name][group] = {**means(part, "enhanced"), "files": len(part)}
+                out[name][group + " input"] = means(part, "input")
     return out
+
+
+#: The parts of the test split shown on their own: input-SNR bands, and real vs TTS speech.
+GROUPS = {
+    "Input SNR -5..5 dB": lambda r: r["snr_band"] == "-5..5 dB",
+    "Input SNR 5..12 dB": lambda r: r["snr_band"] == "5..12 dB",
+    "Input SNR 12..20 dB": lambda r: r["snr_band"] == "12..20 dB",
+    "Real speech only": lambda r: r["speech"] == "real",
+    "TTS speech only": lambda r: r["speech"] == "TTS",
+}
 
 
 def means(rows: list[dict], which: str) -> dict:
@@ -104,12 +116,12 @@ def table(q: dict) -> str:
     lines.append("| noisy input | " + " | ".join(f"{first['input'][k]:.{d}f}" for k, _, d in METRICS) + " |")
     for name, v in q.items():
         lines.append(f"| {name} | " + " | ".join(f"{v['all'][k]:.{d}f}" for k, _, d in METRICS) + " |")
-    for band in ("-5..5 dB", "5..12 dB", "12..20 dB"):
-        lines += ["", f"Input SNR {band} ({first[band]['files']} files):", "",
+    for group in (g for g in GROUPS if g in first):
+        lines += ["", f"{group} ({first[group]['files']} files):", "",
                   "| system | " + " | ".join(m[1] for m in METRICS) + " |", "|---|" + "---:|" * len(METRICS),
-                  "| noisy input | " + " | ".join(f"{first[band + ' input'][k]:.{d}f}" for k, _, d in METRICS) + " |"]
+                  "| noisy input | " + " | ".join(f"{first[group + ' input'][k]:.{d}f}" for k, _, d in METRICS) + " |"]
         for name, v in q.items():
-            lines.append(f"| {name} | " + " | ".join(f"{v[band][k]:.{d}f}" for k, _, d in METRICS) + " |")
+            lines.append(f"| {name} | " + " | ".join(f"{v[group][k]:.{d}f}" for k, _, d in METRICS) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -133,7 +145,8 @@ def main() -> None:
     result_path.write_text(json.dumps(result, indent=2))
     s = result["speed"]
     md = [f"Made by `{result['command']}` (quality: `python metrics/bench_anchors.py`).", "",
-          "## Quality on the corpus test split (200 files)", "", table(result["quality"]),
+          f"## Quality on the corpus test split ({next(iter(result['quality'].values()))['all']['files']} files)",
+          "", table(result["quality"]),
           f"## Speed: {s['files']} test files ({s['seconds_of_audio']} s of audio), one thread, "
           f"{s['rounds']} interleaved rounds", "",
           "| system | median seconds | × real time | time vs sepssl default |", "|---|---:|---:|---:|"]
