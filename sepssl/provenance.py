@@ -65,9 +65,9 @@ def enhance_record(model, model_arg: str, atten_lim_db, device: str) -> dict:
         A JSON-ready dict.
     """
     from . import __version__
-    from .models.enhancer import PRETRAINED
+    from .models.enhancer import model_file
 
-    path = PRETRAINED / "default.pt" if str(model_arg) == "default" else Path(model_arg)
+    path = model_file(model_arg)
     limit = model.atten_lim_db if atten_lim_db == "model" else atten_lim_db
     card = model.card
     return {

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 import soundfile as sf
 
+from .. import audio
 from ..errors import AudioError
 from .formatting import decimals, fmt, label
 
@@ -51,13 +52,12 @@ def clip_data_uri(path) -> str | None:
     """The first `CLIP_SECONDS` of an audio file (channel 0) as a `data:audio/wav;base64,` URI;
     None when it cannot be read."""
     try:
-        info = sf.info(str(path))
-        x, rate = sf.read(str(path), frames=int(CLIP_SECONDS * info.samplerate),
-                          dtype="float32", always_2d=True)
+        rate = audio.info(path).sample_rate
+        x = audio.read_span(path, 0, int(CLIP_SECONDS * rate))
     except (RuntimeError, OSError, AudioError):
         return None
     buf = io.BytesIO()
-    sf.write(buf, x[:, 0], rate, format="WAV", subtype="PCM_16")
+    sf.write(buf, x[0].numpy(), rate, format="WAV", subtype="PCM_16")
     return "data:audio/wav;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 

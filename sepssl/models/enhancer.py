@@ -183,6 +183,11 @@ def _as_signal(audio) -> tuple[torch.Tensor, Any]:
     return wav.to(tensor.device), restore
 
 
+def model_file(name_or_path: str | os.PathLike = "default") -> Path:
+    """The file a model name stands for: the shipped `default.pt` for "default", else the path."""
+    return PRETRAINED / "default.pt" if str(name_or_path) == "default" else Path(name_or_path)
+
+
 def load_model(name_or_path: str | os.PathLike = "default", device: str = "cpu") -> Enhancer:
     """An enhancer from a model file, checked as it loads.
 
@@ -196,7 +201,7 @@ def load_model(name_or_path: str | os.PathLike = "default", device: str = "cpu")
         ModelError: missing file, not a sepssl model, options or weights that do not match.
     """
     default = str(name_or_path) == "default"
-    path = PRETRAINED / "default.pt" if default else Path(name_or_path)
+    path = model_file(name_or_path)
     data = load_weights_file(path, "model", " (the package was installed without its model "
                              "file)" if default else "")
     if isinstance(data, dict) and "sepssl_model" in data:  # a Lightning checkpoint from `sepssl train`
