@@ -2,7 +2,9 @@
 
 One streaming core serves the CLI, the Python API and the tests: the input is read in
 overlapping chunks, each chunk is resampled to the model's rate, enhanced, resampled back and
-cross-faded into the output (`dsp.overlap_add`), which is written as it is produced. Memory does
+cross-faded into the output (`dsp.overlap_add`), which is written as it is produced. Above the
+model's band (a 44.1 / 48 kHz input), the input is kept, gained frame by frame like the top of
+the model's band (`dsp.band_extension`). Memory does
 not grow with the file's length; the output has the input's rate, length, channels and subtype.
 
 A batch (`enhance_paths`) plans before it writes: inputs are collected once each (never from
@@ -35,6 +37,7 @@ import torch
 from . import audio
 from .audio import shown
 from .dsp import mixing
+from .dsp.band_extension import extend_upper_band
 from .dsp.overlap_add import chunk_starts, overlap_add
 from .errors import AudioError, ConfigError, SepsslError
 from .files import PART_SUFFIX
@@ -121,8 +124,13 @@ def _enhance_blocks(model, blocks: list[torch.Tensor], rate: int, device,
     """Equal-length `(channels, n)` blocks through the model at once (chunks × channels = batch)."""
     channels, n = blocks[0].shape
     x = torch.cat(blocks).to(device)
-    y = audio.resample(model(audio.resample(x, rate, model.sample_rate)), model.sample_rate, rate)
+    x_low = audio.resample(x, rate, model.sample_rate)
+    y_low = model(x_low)
+    y = audio.resample(y_low, model.sample_rate, rate)
     y = torch.nn.functional.pad(y, (0, max(0, n - y.shape[-1])))[..., :n]
+    if rate > model.sample_rate:  # full band: the part above the model's band, gained like its top
+        y = y + extend_upper_band(x, x_low, y_low.to(x_low.dtype), rate, model.sample_rate,
+                                  audio.resample).to(y.dtype)
     y = mixing.limit_attenuation(y, x.to(y.dtype), atten_lim_db).float().cpu()
     return list(y.split(channels))
 

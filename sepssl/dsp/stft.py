@@ -76,3 +76,31 @@ def apply_mask(spec: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         torch.Tensor: Masked complex spectrogram.
     """
     return spec * mask
+
+
+def deep_filter(spec: torch.Tensor, coefs: torch.Tensor, lookahead: int) -> torch.Tensor:
+    """Complex filtering of each bin over neighbouring frames (DeepFilterNet's "deep filter").
+
+    A real mask can only scale a bin; a filter of K complex taps per bin and frame can also
+    move its phase and use the correlation between overlapping frames, which is where a mask
+    loses the most at low frequencies (harmonics a few bins wide, noise in the same bins).
+    Frames outside the signal count as zero.
+
+    Args:
+        spec (torch.Tensor): Complex spectrogram, shape `(..., freq, frames)`.
+        coefs (torch.Tensor): Complex taps, shape `(..., K, freq, frames)` (broadcastable on
+            the leading axes with `spec`); tap `k` multiplies frame `n + k - (K - 1 - lookahead)`.
+        lookahead (int): Taps on future frames, `0 ≤ lookahead < K`.
+
+    Returns:
+        torch.Tensor: Filtered spectrogram, shape `(..., freq, frames)`.
+    """
+    order = coefs.shape[-3]
+    if not 0 <= lookahead < order:
+        raise ValueError(f"lookahead {lookahead} must lie in [0, {order})")
+    past = order - 1 - lookahead
+    zeros = spec.new_zeros(*spec.shape[:-1], 1)
+    padded = torch.cat([zeros.expand(*spec.shape[:-1], past), spec,
+                        zeros.expand(*spec.shape[:-1], lookahead)], dim=-1)
+    taps = padded.unfold(-1, order, 1)                       # (..., freq, frames, K)
+    return (taps * coefs.movedim(-3, -1)).sum(-1)

@@ -1,5 +1,10 @@
 """The default enhancer: a small STFT mask estimator (log-power in, BiGRU, sigmoid masks out).
 
+Optional deep filter (`deep_filter:`): on the lowest `bins` bins the real mask is completed by a
+complex filter over `order` neighbouring frames (DeepFilterNet's idea, `sepssl.dsp.stft.
+deep_filter`), predicted by the same GRU; its output layer starts at zero, so an untrained
+model with the filter is the plain masker, and the filter only adds what training finds.
+
 On a CPU, STFT-domain models train far more per minute than time-domain ones (asteroid's
 ConvTasNet / DPRNN are many times slower per step at the same batch), so this is the default;
 asteroid's models are available through `sepssl.models.build_model` for GPU users.
@@ -19,7 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..dsp.stft import apply_mask, istft, log_power, stft
+from ..dsp.stft import apply_mask, deep_filter, istft, log_power, stft
 from ..errors import ConfigError
 
 
@@ -39,6 +44,9 @@ class STFTMasker(nn.Module):
         dropout (float, optional): Dropout between GRU layers. (Default: ``0.0``)
         encoder (dict or None, optional): The model option `encoder:` (see
             `sepssl.encoders.front_end`); ``None``: no SSL front-end. (Default: ``None``)
+        deep_filter (dict or None, optional): `{bins, order, lookahead}`: a complex filter of
+            `order` taps (`lookahead` of them on future frames) on the lowest `bins` bins,
+            added to the masked spectrum; ``None``: real masks only. (Default: ``None``)
 
     Raises:
         ConfigError: If the `encoder` option is invalid, the encoder runs at another sample
@@ -47,7 +55,8 @@ class STFTMasker(nn.Module):
 
     def __init__(self, n_outputs: int = 1, sample_rate: int = 16000, n_fft: int = 512,
                  hop: int = 128, hidden: int = 192, layers: int = 2, dropout: float = 0.0,
-                 encoder: dict[str, Any] | None = None):
+                 encoder: dict[str, Any] | None = None,
+                 deep_filter: dict[str, int] | None = None):
         super().__init__()
         self.n_outputs, self.sample_rate, self.n_fft, self.hop = n_outputs, sample_rate, n_fft, hop
         n_freq = n_fft // 2 + 1
@@ -56,6 +65,15 @@ class STFTMasker(nn.Module):
         self.rnn = nn.GRU(rnn_in, hidden, num_layers=layers, batch_first=True,
                           bidirectional=True, dropout=dropout if layers > 1 else 0.0)
         self.mask = nn.Linear(2 * hidden, n_outputs * n_freq)
+        self.df_spec = None if deep_filter is None else dict(deep_filter)
+        if self.df_spec is not None:
+            bins, order = self.df_spec["bins"], self.df_spec["order"]
+            if not 0 < bins <= n_freq or not 0 <= self.df_spec["lookahead"] < order:
+                raise ConfigError(f"model.deep_filter: {self.df_spec} does not fit {n_freq} "
+                                  f"bins (need 0 < bins <= {n_freq}, 0 <= lookahead < order)")
+            self.df = nn.Linear(2 * hidden, n_outputs * order * bins * 2)
+            nn.init.zeros_(self.df.weight)   # starts as the plain masker
+            nn.init.zeros_(self.df.bias)
 
     def _front_end(self, encoder: dict[str, Any], n_freq: int) -> int:
         """Build the SSL front-end; returns the number of features it adds to the GRU input."""
@@ -141,5 +159,19 @@ class STFTMasker(nn.Module):
         batch, frames, _ = masks.shape
         masks = masks.reshape(batch, frames, self.n_outputs, -1).permute(0, 2, 3, 1)
         with torch.autocast(wav.device.type, enabled=False):
-            est = istft(apply_mask(spec.unsqueeze(1), masks), self.n_fft, self.hop, wav.shape[-1])
+            est = apply_mask(spec.unsqueeze(1), masks)               # (B, M, F, N)
+            if self.df_spec is not None:
+                est = self._deep_filtered(spec, est, hidden)
+            est = istft(est, self.n_fft, self.hop, wav.shape[-1])
         return est[..., :length]
+
+    def _deep_filtered(self, spec: torch.Tensor, est: torch.Tensor,
+                       hidden: torch.Tensor) -> torch.Tensor:
+        """`est (B, M, F, N)` with the deep filter of `spec (B, F, N)` added on its low bins."""
+        bins, order = self.df_spec["bins"], self.df_spec["order"]
+        batch, frames = hidden.shape[0], hidden.shape[1]
+        raw = torch.tanh(self.df(hidden).float())                    # taps bounded in (-1, 1)
+        raw = raw.reshape(batch, frames, self.n_outputs, order, bins, 2)
+        coefs = torch.view_as_complex(raw.permute(0, 2, 3, 4, 1, 5).contiguous())
+        low = deep_filter(spec[:, None, :bins], coefs, self.df_spec["lookahead"])
+        return torch.cat([est[:, :, :bins] + low, est[:, :, bins:]], dim=2)

@@ -13,7 +13,7 @@ from pydantic import model_validator
 from torch import nn
 
 from ..errors import ConfigError
-from ..schema import Fraction, Options, PositiveInt, Registry
+from ..schema import Fraction, NonNegativeInt, Options, PositiveInt, Registry
 from .masker import STFTMasker
 
 MODELS: Registry = Registry("model")
@@ -48,6 +48,22 @@ class FrontEndOptions(Options):
         return self
 
 
+class DeepFilterOptions(Options):
+    """A masker's deep filter (`model.deep_filter`): complex taps over `order` frames, `lookahead`
+    of them ahead, on the lowest `bins` STFT bins."""
+
+    bins: PositiveInt = 160
+    order: PositiveInt = 3
+    lookahead: NonNegativeInt = 1
+
+    @model_validator(mode="after")
+    def _lookahead_fits(self):
+        if self.lookahead >= self.order:
+            raise ValueError(f"model.deep_filter.lookahead: {self.lookahead} taps ahead need an "
+                             f"order above {self.lookahead} (order is {self.order})")
+        return self
+
+
 class MaskerOptions(Options):
     name: Literal["masker"] = "masker"
     n_fft: PositiveInt = 512
@@ -56,11 +72,15 @@ class MaskerOptions(Options):
     layers: PositiveInt = 2
     dropout: Fraction = 0.0
     encoder: FrontEndOptions | None = None
+    deep_filter: DeepFilterOptions | None = None
 
     @model_validator(mode="after")
     def _hop_fits(self):
         if self.hop > self.n_fft:
             raise ValueError(f"model.hop: {self.hop} is longer than model.n_fft ({self.n_fft})")
+        if self.deep_filter is not None and self.deep_filter.bins > self.n_fft // 2 + 1:
+            raise ValueError(f"model.deep_filter.bins: {self.deep_filter.bins} is more than the "
+                             f"{self.n_fft // 2 + 1} bins of model.n_fft {self.n_fft}")
         return self
 
 
@@ -121,9 +141,12 @@ def _asteroid(cls_name: str):
     return build
 
 
-def _masker(n_outputs: int, sample_rate: int, encoder=None, **kwargs: Any) -> nn.Module:
+def _masker(n_outputs: int, sample_rate: int, encoder=None, deep_filter=None,
+            **kwargs: Any) -> nn.Module:
     front_end = encoder.model_dump(exclude_none=True) if encoder is not None else None
-    return STFTMasker(n_outputs=n_outputs, sample_rate=sample_rate, encoder=front_end, **kwargs)
+    taps = deep_filter.model_dump() if deep_filter is not None else None
+    return STFTMasker(n_outputs=n_outputs, sample_rate=sample_rate, encoder=front_end,
+                      deep_filter=taps, **kwargs)
 
 
 MODELS.register("masker", MaskerOptions)(_masker)
