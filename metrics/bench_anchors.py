@@ -4,6 +4,11 @@ quality by input-SNR band, and speed on one thread, interleaved, medians and rat
 
     python metrics/bench_anchors.py --corpus corpus --out metrics      # anchors.md, anchors.json
     python metrics/bench_anchors.py --speed-only --rounds 5            # only the timing part
+    python metrics/bench_anchors.py --model runs/x/model.pt --reuse-anchors   # a candidate model
+
+`--model` puts another sepssl model file in the sepssl rows (it keeps its own attenuation
+limit for the first row); `--reuse-anchors` keeps the RNNoise and DFN3 outputs already enhanced
+under `--runs` (they do not change with the sepssl model) and only rescores what is missing.
 
 Every system runs through `sepssl.teachers` (the wrappers `sepssl adapt` uses: 48 kHz with the
 delay removed) or `sepssl enhance`'s own code path, and is scored by `sepssl.evaluation`;
@@ -37,9 +42,9 @@ SYSTEMS = ("sepssl default (12 dB limit)", "sepssl default (no limit)", "RNNoise
 METRICS = (("pesq", "PESQ", 2), ("stoi", "STOI", 3), ("estoi", "ESTOI", 3), ("si_sdr", "SI-SDR", 2))
 
 
-def enhancers():
+def enhancers(model_file: str = "default"):
     """name → `f(wav (channels, time), rate) -> (channels, time)`, each system's whole path."""
-    model = load_model("default")
+    model = load_model(model_file)
     rnnoise, dfn3 = load_teacher("rnnoise"), load_teacher("dfn3")
     return {
         SYSTEMS[0]: lambda w, r: enhance_signal(model, w, r),
@@ -53,12 +58,14 @@ def slug(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name).strip("_").lower()
 
 
-def quality(corpus: Path, runs: Path) -> dict:
+def quality(corpus: Path, runs: Path, model_file: str = "default", reuse: bool = False) -> dict:
     files = sorted((corpus / "test" / "noisy").glob("*.wav"))
     out = {}
-    for name, enhance in enhancers().items():
+    for name, enhance in enhancers(model_file).items():
         folder = runs / slug(name)
-        for src in files:
+        kept = reuse and not name.startswith("sepssl") and all(
+            (folder / "enhanced" / src.name).is_file() for src in files)
+        for src in [] if kept else files:
             wav, rate = audio.read(src)
             audio.write(folder / "enhanced" / src.name, enhance(wav, rate), rate)
         evaluate(corpus / "test" / "clean", folder / "enhanced", noisy_dir=corpus / "test" / "noisy",
@@ -90,13 +97,13 @@ def means(rows: list[dict], which: str) -> dict:
             for k, _, _ in METRICS}
 
 
-def speed(corpus: Path, files: int, rounds: int) -> dict:
+def speed(corpus: Path, files: int, rounds: int, model_file: str = "default") -> dict:
     """Seconds to enhance the same `files` test files, each system once per round, rounds
     interleaved (the systems take turns, so load changes hit all alike); medians."""
     paths = sorted((corpus / "test" / "noisy").glob("*.wav"))[:files]
     clips = [audio.read(p) for p in paths]
     seconds_of_audio = sum(w.shape[-1] / r for w, r in clips)
-    systems = enhancers()
+    systems = enhancers(model_file)
     times = {name: [] for name in systems}
     for _ in range(rounds):
         for name, enhance in systems.items():
@@ -133,18 +140,23 @@ def main() -> None:
     p.add_argument("--files", type=int, default=40, help="test files in the speed part")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--speed-only", action="store_true")
+    p.add_argument("--model", default="default", help="the sepssl model file of the sepssl rows")
+    p.add_argument("--reuse-anchors", action="store_true",
+                   help="keep RNNoise / DFN3 outputs already under --runs")
     a = p.parse_args()
     result_path = a.out / "anchors.json"
     result = json.loads(result_path.read_text()) if result_path.is_file() else {}
     torch.set_num_threads(1)
     started = machine()
     if not a.speed_only:
-        result["quality"] = quality(a.corpus, a.runs)
-    result["speed"] = {**speed(a.corpus, a.files, a.rounds), "machine": started}
+        result["quality"] = quality(a.corpus, a.runs, a.model, a.reuse_anchors)
+    result["speed"] = {**speed(a.corpus, a.files, a.rounds, a.model), "machine": started}
+    result["model"] = a.model
     result["command"] = "python metrics/bench_anchors.py " + " ".join(sys.argv[1:])
     result_path.write_text(json.dumps(result, indent=2))
     s = result["speed"]
     md = [f"Made by `{result['command']}` (quality: `python metrics/bench_anchors.py`).", "",
+          f"sepssl rows: model `{result.get('model', 'default')}`.", "",
           f"## Quality on the corpus test split ({next(iter(result['quality'].values()))['all']['files']} files)",
           "", table(result["quality"]),
           f"## Speed: {s['files']} test files ({s['seconds_of_audio']} s of audio), one thread, "
