@@ -175,8 +175,8 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
     Args:
         inputs: files, folders and globs, as `sepssl enhance` takes them.
         out_dir: where the enhanced files go (the inputs' layout below it).
-        teacher: "default", "dfn3", "rnnoise" or a sepssl model file.
-        student: "default" or a one-output sepssl model file to start from.
+        teacher: "default", "noclean", "dfn3", "rnnoise" or a sepssl model file.
+        student: "default", "noclean" or a one-output sepssl model file to start from.
         minutes: wall-time budget for the teacher pass and the adaptation together.
         device: "auto", "cpu", "cuda" or "cuda:N".
         save_model: the adapted model file (default: `out_dir/adapted_model.pt`).

@@ -311,7 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output folder (created; inputs are never written over); - for stdout "
                         "(WAV, with the single input -)")
     e.add_argument("--model", default="default",
-                   help="'default' (shipped) or a model/checkpoint path (default: %(default)s)")
+                   help="a shipped model: 'default', or 'noclean' (trained without clean "
+                        "speech); or a model/checkpoint path (default: %(default)s)")
     e.add_argument("--device", default="auto",
                    help="auto (cuda when available, else cpu), cpu, cuda or cuda:N "
                         "(default: %(default)s)")
@@ -378,11 +379,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("inputs", nargs="+", metavar="INPUT", help="files, folders (recursive) or globs")
     a.add_argument("-o", "--out", required=True, help="output folder for the enhanced files")
     a.add_argument("--teacher", default="default",
-                   help="default (the shipped model), dfn3 (DeepFilterNet3), rnnoise, or a sepssl "
+                   help="default or noclean (shipped models), dfn3 (DeepFilterNet3), rnnoise, or a sepssl "
                         "model file; dfn3 / rnnoise need `pip install 'sepssl[teachers]'` "
                         "(default: %(default)s)")
     a.add_argument("--student", default="default",
-                   help="the model to adapt: default or a sepssl model file (default: %(default)s)")
+                   help="the model to adapt: default, noclean or a sepssl model file "
+                        "(default: %(default)s)")
     a.add_argument("--minutes", type=positive_float, default=10.0,
                    help="wall-time budget for the teacher pass and the adaptation "
                         "(default: %(default)s)")

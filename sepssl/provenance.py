@@ -57,7 +57,7 @@ def enhance_record(model, model_arg: str, atten_lim_db, device: str) -> dict:
 
     Args:
         model: the loaded `Enhancer`.
-        model_arg: what the user named (`--model`: "default" or a path).
+        model_arg: what the user named (`--model`: a shipped model's name or a path).
         atten_lim_db: the `--atten-lim-db` asked for ("model", None or dB).
         device: the device it ran on.
 

@@ -183,27 +183,34 @@ def _as_signal(audio) -> tuple[torch.Tensor, Any]:
     return wav.to(tensor.device), restore
 
 
+#: The models shipped inside the package, by name: `sepssl/pretrained/<name>.pt`
+#: (sepssl/pretrained/MODEL_CARD.md says how each was trained).
+SHIPPED = ("default", "noclean")
+
+
 def model_file(name_or_path: str | os.PathLike = "default") -> Path:
-    """The file a model name stands for: the shipped `default.pt` for "default", else the path."""
-    return PRETRAINED / "default.pt" if str(name_or_path) == "default" else Path(name_or_path)
+    """The file a model name stands for: a shipped model's file for a name in `SHIPPED`,
+    else the path itself."""
+    name = str(name_or_path)
+    return PRETRAINED / f"{name}.pt" if name in SHIPPED else Path(name_or_path)
 
 
 def load_model(name_or_path: str | os.PathLike = "default", device: str = "cpu") -> Enhancer:
     """An enhancer from a model file, checked as it loads.
 
     Args:
-        name_or_path: "default" (the shipped model), a sepssl model file (.pt) or a checkpoint
-            of `sepssl train` (.ckpt).
+        name_or_path: a shipped model's name ("default"; "noclean": trained without clean
+            speech), a sepssl model file (.pt) or a checkpoint of `sepssl train` (.ckpt).
         device: where to put it ("cpu", "cuda", "cuda:1").
     Returns:
         The `Enhancer`, in eval mode.
     Raises:
         ModelError: missing file, not a sepssl model, options or weights that do not match.
     """
-    default = str(name_or_path) == "default"
+    shipped = str(name_or_path) in SHIPPED
     path = model_file(name_or_path)
     data = load_weights_file(path, "model", " (the package was installed without its model "
-                             "file)" if default else "")
+                             "file)" if shipped else "")
     if isinstance(data, dict) and "sepssl_model" in data:  # a Lightning checkpoint from `sepssl train`
         meta = data["sepssl_model"]
         prefix = "enhancer.net."

