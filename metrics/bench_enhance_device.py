@@ -65,10 +65,12 @@ def main() -> None:
     a.out.mkdir(parents=True, exist_ok=True)
     (a.out / "enhance_device.json").write_text(json.dumps(result, indent=2))
     md = (f"# Folder enhancement on {meta['device_name']}\n\nCommand: `{meta['command']}`  \n"
-          f"Date: {meta['date']}  \nMachine: {where(meta)}, torch {meta['torch']}\n\n"
-          f"{len(clips)} files, {seconds:.1f} s of audio, model `{a.model}`, `enhance_signal` "
-          f"per file; median of {rounds} rounds after a warm-up: **{med:.3f} s, "
-          f"{seconds / med:,.0f}× real time**.\n")
+          f"Date: {meta['date']}  \nMachine: {where(meta)}, nproc {meta['nproc']}, torch "
+          f"{meta['torch']}\n\n"
+          f"Model `{a.model}`, `enhance_signal` per file; median of {rounds} rounds after a "
+          f"warm-up.\n\n| files | seconds of audio | median seconds | × real time |\n"
+          f"|---:|---:|---:|---:|\n| {len(clips)} | {seconds:.1f} | {med:.3f} | "
+          f"{seconds / med:,.0f}× |\n")
     (a.out / "enhance_device.md").write_text(md)
     print(md)
 

@@ -113,3 +113,32 @@ def test_bench_mixit(tmp_path):
     assert data["max_rel_value_diff"] < 1e-5  # same loss as asteroid's wrapper
     assert 0 <= data["efficient_agrees_with_exact"] <= 1
     assert data["machine"]["nproc"] >= 1
+
+
+def test_bench_train_throughput(tmp_path):
+    data = run_quick("bench_train_throughput.py", tmp_path)["train_throughput"]
+    check_meta(data["meta"])
+    rows = data["settings"]
+    assert set(rows) == {"2/fp32", "2/bf16", "4/fp32", "4/bf16"}
+    assert all(finite(r["step_s"], r["audio_seconds_per_second"]) and r["step_s"] > 0
+               for r in rows.values())
+    best = data["best"]
+    assert best["audio_seconds_per_second"] == max(r["audio_seconds_per_second"] for r in rows.values())
+    assert data["profile_top"] and all(0 < r["share"] <= 1 for r in data["profile_top"])
+    assert data["meta"]["device_name"] == "cpu"
+
+
+def test_bench_enhance_device(tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    files = tmp_path / "files"
+    files.mkdir()
+    rng = np.random.default_rng(0)
+    for i, rate in enumerate((16000, 44100)):
+        sf.write(files / f"{i}.wav", 0.1 * rng.standard_normal(rate).astype("float32"), rate)
+    data = run_quick("bench_enhance_device.py", tmp_path / "out", "--files", str(files))
+    data = data["enhance_device"]
+    check_meta(data["meta"])
+    assert data["meta"]["files"] == 2 and data["meta"]["seconds_of_audio"] == 2.0
+    assert finite(data["median_s"], data["times_real_time"]) and data["times_real_time"] > 0
