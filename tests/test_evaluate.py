@@ -451,10 +451,10 @@ def test_enhance_leaves_a_record_that_evaluate_shows(tmp_path, capsys):
     assert main(["enhance", str(tmp_path / "noisy"), "-o", str(tmp_path / "enh"), "-q"]) == 0
     record = json.loads((tmp_path / "enh" / "sepssl_enhance.json").read_text())
     assert record["model"] == "default" and len(record["model_sha256"]) == 64
-    assert record["atten_lim_db"] == 12.0 and record["trained_with"] == "noisy_target"
+    assert record["atten_lim_db"] == 20.0 and record["trained_with"] == "supervised"
     assert record["command"].startswith("sepssl enhance ") and record["command"].endswith(" -q")
     res = evaluate(tmp_path / "ref", tmp_path / "enh", tmp_path / "noisy",
                    report_dir=tmp_path / "rep", jobs=1, progress=False)
     assert res.summary["files"]["unpaired"] == 0           # the record is not an estimate
     page = res.report_files["html"].read_text()
-    assert record["model_sha256"][:12] in page and "12.0 dB" in page
+    assert record["model_sha256"][:12] in page and "20.0 dB" in page
