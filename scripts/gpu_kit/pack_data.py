@@ -21,8 +21,8 @@ import numpy as np
 import soundfile as sf
 
 
-def encoded(path: Path, codec: str, kbps: int) -> bytes:
-    """The file's audio as FLAC or Ogg Opus bytes."""
+def encoded(path: Path, codec: str, kbps: int) -> tuple[bytes, float]:
+    """The file's audio as FLAC or Ogg Opus bytes, and its length in seconds."""
     data, rate = sf.read(path, dtype="int16" if codec == "flac" else "float32")
     buf = io.BytesIO()
     if codec == "flac":
@@ -30,7 +30,7 @@ def encoded(path: Path, codec: str, kbps: int) -> bytes:
     else:
         sf.write(buf, data, rate, format="OGG", subtype="OPUS",
                  compression_level=1.0 - min(max((kbps - 6) / 250, 0.0), 1.0))
-    return buf.getvalue()
+    return buf.getvalue(), len(data) / rate
 
 
 def pack(files: list[Path], out: Path, budget: int, codec: str, kbps: int) -> tuple[int, float]:
@@ -40,12 +40,12 @@ def pack(files: list[Path], out: Path, budget: int, codec: str, kbps: int) -> tu
     suffix = ".flac" if codec == "flac" else ".opus"
     used, seconds = 0, 0.0
     for path in files:
-        blob = encoded(path, codec, kbps)
+        blob, length = encoded(path, codec, kbps)
         if used + len(blob) > budget:
             break
         (out / (path.stem + suffix)).write_bytes(blob)
         used += len(blob)
-        seconds += sf.info(path).duration
+        seconds += length
     return used, seconds
 
 
