@@ -50,7 +50,7 @@ def step(module: TaskModule, opt: torch.optim.Optimizer, raw: dict, clip: float 
     t = [now()]
     batch = module.task.make_batch(raw)
     t.append(now())
-    loss = module.task.loss(module.enhancer.separate(batch.inputs), batch)
+    loss, _ = module.task.training_loss(module.enhancer, batch, 0)
     t.append(now())
     opt.zero_grad(set_to_none=True)
     loss.backward()

@@ -58,7 +58,7 @@ def make_step(module: TaskModule, opt, clip: float | None, bf16: bool, device: s
     def step(raw: dict) -> torch.Tensor:
         with torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=bf16):
             batch = module.task.make_batch(raw)
-            loss = module.task.loss(module.enhancer.separate(batch.inputs), batch)
+            loss, _ = module.task.training_loss(module.enhancer, batch, 0)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if clip:

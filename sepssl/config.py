@@ -29,6 +29,8 @@ from .tasks.noisy_target import NoisyTargetOptions
 class DataConfig(Options):
     train_speech: str = ""           # folder or file list: noisy speech (clean for `supervised`)
     train_noise: str = ""            # folder or file list: noise-only clips (tasks that mix noise)
+    train_clean: str = ""            # folder or file list: clean speech NOT paired with the
+                                     # noisy speech (task `unpaired`)
     valid: str | None = None         # folder with paired noisy/ and clean/ for model selection
     valid_files: PositiveInt | None = 50   # validate on the first N pairs (None: all)
     segment_seconds: PositiveFloat = 3.0
@@ -105,9 +107,13 @@ class Config(Recipe):
 
     @model_validator(mode="after")
     def _batch_fits_the_task(self):
-        problem = TASKS.get(self.task.name).check_batch_size(self.task, self.data.batch_size)
+        task = TASKS.get(self.task.name)
+        problem = task.check_batch_size(self.task, self.data.batch_size)
         if problem:
             raise ValueError(f"data.batch_size: {problem}")
+        problem = task.check_model(self.task, self.model)
+        if problem:
+            raise ValueError(f"model.name: {problem}")
         return self
 
 

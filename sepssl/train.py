@@ -26,7 +26,7 @@ from .tasks import Task, build_task
 from .trainer import copy_matching_weights, fit, lr_factor, scheduled
 
 # where each kind of raw data a task may need comes from in the `data:` section
-DATA_KEYS = {"speech": "train_speech", "noise": "train_noise"}
+DATA_KEYS = {"speech": "train_speech", "noise": "train_noise", "clean": "train_clean"}
 
 
 class TaskModule(L.LightningModule):
@@ -48,13 +48,11 @@ class TaskModule(L.LightningModule):
 
     def training_step(self, raw: dict[str, torch.Tensor], _):
         batch = self.task.recorded(self.task.make_batch(raw), self.config.sample_rate)
-        est = self.enhancer.separate(batch.inputs)
-        loss = self.task.loss(est, batch)
-        feature = self.task.feature_term(est, batch)
-        if feature is not None:
-            self.log("train/feature_loss", feature, batch_size=batch.inputs.shape[0])
-            loss = loss + feature
-        self.log("train/loss", loss, prog_bar=True, batch_size=batch.inputs.shape[0])
+        loss, terms = self.task.training_loss(self.enhancer, batch, self.global_step)
+        size = batch.inputs.shape[0]
+        for name, value in terms.items():
+            self.log(f"train/{name}", value, batch_size=size)
+        self.log("train/loss", loss, prog_bar=True, batch_size=size)
         return loss
 
     def validation_step(self, pair, _):

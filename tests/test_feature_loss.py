@@ -60,3 +60,25 @@ def test_a_run_with_the_feature_loss_trains_logs_it_and_resumes(toy_set, tmp_pat
     assert not any("feature_encoder" in k for k in torch.load(out / "model.pt", weights_only=True)["state_dict"])
     logs = next((out / "logs").rglob("metrics.csv")).read_text()
     assert "train/feature_loss" in logs
+
+
+def test_random_windows_take_the_same_samples_of_both_signals():
+    from sepssl.tasks.feature_loss import random_windows
+
+    est = torch.arange(40.0).reshape(2, 20)
+    a, b = random_windows(est, est + 100, 5, torch.Generator().manual_seed(0))
+    assert a.shape == (2, 5) and torch.equal(b, a + 100)
+    assert torch.equal(a[:, 1:] - a[:, :-1], torch.ones(2, 4))   # contiguous windows
+    whole, _ = random_windows(est, est, 50)
+    assert torch.equal(whole, est)
+
+
+def test_a_windowed_feature_term_is_zero_for_the_target(encoder_file):
+    task = build_task("supervised", feature_loss={"encoder": str(encoder_file), "seconds": 0.25})
+    task.helpers(None)
+    batch = task.make_batch(raw_batch())
+    assert float(task.feature_term(batch.targets.clone(), batch)) == pytest.approx(0.0, abs=1e-6)
+    est = batch.inputs.unsqueeze(1).clone().requires_grad_(True)
+    task.feature_term(est, batch).backward()
+    touched = (est.grad[:, 0].abs() > 0).sum(-1)
+    assert (touched <= 0.25 * 16000 + 1).all() and (touched > 0).all()

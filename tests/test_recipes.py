@@ -74,7 +74,7 @@ def training_overrides(path, toy_set, two_talker_valid, helper_files, tiny_encod
     separates = task.get("name") == "separation" or task.get("mode") == "separate"
     clean = task.get("name") in ("supervised", "separation")
     sets = [f"data.train_speech={toy_set}/train/{'clean' if clean else 'noisy'}",
-            f"data.train_noise={toy_set}/train/noise",
+            f"data.train_noise={toy_set}/train/noise", f"data.train_clean={toy_set}/train/clean",
             f"data.valid={two_talker_valid if separates else toy_set / 'valid'}",
             "data.valid_files=2", "model.hidden=16", "model.layers=1"]
     if "snr_predictor" in task:
@@ -87,6 +87,8 @@ def training_overrides(path, toy_set, two_talker_valid, helper_files, tiny_encod
         sets.append(f"trainer.init_from={helper_files['same']}")
     if (model.get("encoder") or {}).get("checkpoint"):
         sets.append(f"model.encoder.checkpoint={tiny_encoder}")
+    if (task.get("feature_loss") or {}).get("encoder"):
+        sets.append(f"task.feature_loss.encoder={tiny_encoder}")
     return sets
 
 

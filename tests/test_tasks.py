@@ -3,7 +3,11 @@ import torch
 
 from sepssl import losses
 from sepssl.errors import ConfigError
-from sepssl.tasks import TASKS, build_task
+from sepssl.tasks import TASKS, Task, build_task
+
+# the tasks whose step loss is `loss(outputs, batch)` (`unpaired` looks inside its network:
+# tests/test_unpaired.py)
+SCORED = [n for n in sorted(TASKS) if TASKS[n].loss is not Task.loss]
 
 
 def raw_batch(b=4, t=8000):
@@ -39,7 +43,7 @@ def default_net():
     return load_model("default").net
 
 
-@pytest.mark.parametrize("name", sorted(TASKS))
+@pytest.mark.parametrize("name", SCORED)
 def test_loss_is_lower_for_the_target_and_has_gradients(name):
     from sepssl.models.enhancer import PRETRAINED
 

@@ -13,7 +13,8 @@ from pydantic import model_validator
 from torch import nn
 
 from ..errors import ConfigError
-from ..schema import Fraction, NonNegativeInt, Options, PositiveInt, Registry
+from ..schema import Fraction, NonNegativeInt, Options, PositiveFloat, PositiveInt, Registry
+from .cae_mae import CleanMixtureAutoencoders
 from .masker import STFTMasker
 
 MODELS: Registry = Registry("model")
@@ -84,6 +85,31 @@ class MaskerOptions(Options):
         return self
 
 
+class CaeMaeOptions(Options):
+    """The clean / mixture auto-encoder pair (`sepssl.models.cae_mae`), what task `unpaired`
+    trains; sizes are per auto-encoder."""
+
+    name: Literal["cae_mae"] = "cae_mae"
+    n_fft: PositiveInt = 512
+    hop: PositiveInt = 128
+    hidden: PositiveInt = 256
+    latent: PositiveInt = 128
+    layers: PositiveInt = 2
+    kernel: PositiveInt = 5
+    power: PositiveFloat = 0.5   # the auto-encoders see |X| ** power (at most 1)
+    bounded: bool = True
+
+    @model_validator(mode="after")
+    def _shapes_fit(self):
+        if self.hop > self.n_fft:
+            raise ValueError(f"model.hop: {self.hop} is longer than model.n_fft ({self.n_fft})")
+        if self.kernel % 2 == 0:
+            raise ValueError(f"model.kernel: {self.kernel} is even; use an odd width")
+        if self.power > 1:
+            raise ValueError(f"model.power: {self.power} expands the magnitude; use at most 1")
+        return self
+
+
 class _AsteroidOptions(Options):
     n_filters: PositiveInt | None = None
     kernel_size: PositiveInt | None = None
@@ -150,6 +176,7 @@ def _masker(n_outputs: int, sample_rate: int, encoder=None, deep_filter=None,
 
 
 MODELS.register("masker", MaskerOptions)(_masker)
+MODELS.register("cae_mae", CaeMaeOptions)(CleanMixtureAutoencoders)
 MODELS.register("convtasnet", ConvTasNetOptions)(_asteroid("ConvTasNet"))
 MODELS.register("dprnn", DPRNNOptions)(_asteroid("DPRNNTasNet"))
 MODELS.register("sudormrf", SuDORMRFOptions)(_asteroid("SuDORMRFImprovedNet"))

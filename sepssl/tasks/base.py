@@ -9,6 +9,9 @@ A task declares, as parts of its class:
   clips); the loader reads exactly these;
 - `inference_rule()`: which outputs make the enhanced speech (`sepssl.models.InferenceRule`),
   what validation, `infer` and every saved model apply;
+- `training_loss(enhancer, batch, step)`: the step's loss, by default `loss(outputs, batch)`
+  (plus the SSL feature term); a task whose loss needs more than the outputs overrides it;
+- `check_model(options, model)`: a model section the task cannot train, refused with the config;
 - `helpers(net)`: auxiliary networks it trains with (RemixIT's teacher, PseudoSE's SNR
   predictor); the trainer holds them as submodules, so they move to the training device and are
   saved in and restored from checkpoints; `after_step` updates them.
@@ -66,6 +69,12 @@ class Task:
         checked with the config, before anything runs."""
         return None
 
+    @classmethod
+    def check_model(cls, options: Options, model: Options) -> str | None:
+        """Why the `model:` section does not suit this task (None: it does); checked with the
+        config, before anything runs."""
+        return None
+
     def make_batch(self, raw: dict[str, torch.Tensor],
                    generator: torch.Generator | None = None) -> Batch:
         """`raw` (the keys of `needs`, each `(batch, time)`) → the training pair, on its device."""
@@ -74,6 +83,26 @@ class Task:
     def loss(self, est: torch.Tensor, batch: Batch) -> torch.Tensor:
         """A scalar from the model's outputs `(batch, n_outputs, time)` and the batch."""
         raise NotImplementedError
+
+    def training_loss(self, enhancer: nn.Module, batch: "Batch", step: int
+                      ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The loss of one training step, and its named terms to log: the enhancer's outputs
+        on `batch.inputs` scored by `loss`, plus the feature term. A task whose loss looks
+        inside the network (`unpaired`: the auto-encoders' latents) overrides this.
+
+        Args:
+            enhancer: the `Enhancer` being trained (`enhancer.net` is the network).
+            batch: from `make_batch` (and `recorded`).
+            step: the optimiser steps taken so far (a task may train in phases).
+        Returns:
+            `(loss, terms)`: a scalar and `{name: scalar}` (logged as `train/<name>`).
+        """
+        est = enhancer.separate(batch.inputs)
+        loss = self.loss(est, batch)
+        feature = self.feature_term(est, batch)
+        if feature is None:
+            return loss, {}
+        return loss + feature, {"feature_loss": feature}
 
     def build_helpers(self, net: nn.Module) -> dict[str, nn.Module]:
         """The auxiliary networks this task trains with, built once for the network `net`."""
@@ -94,15 +123,17 @@ class Task:
 
     def feature_term(self, est: torch.Tensor, batch: "Batch") -> torch.Tensor | None:
         """The SSL feature loss (`task.feature_loss`) of speech output 0 against target 0,
-        weighted; None when the task has none. Added to `loss` by the trainer."""
+        weighted; None when the task has none. Added to `loss` by `training_loss`."""
         feature = getattr(self.options, "feature_loss", None)
         if feature is None:
             return None
-        from .feature_loss import feature_distance
+        from .feature_loss import feature_distance, random_windows
 
         encoder = self.helpers(None)["feature_encoder"]
-        return feature.weight * feature_distance(encoder, est[:, 0], batch.targets[:, 0],
-                                                 feature.layers)
+        est, ref = est[:, 0], batch.targets[:, 0]
+        if feature.seconds is not None:
+            est, ref = random_windows(est, ref, round(feature.seconds * encoder.sample_rate))
+        return feature.weight * feature_distance(encoder, est, ref, feature.layers)
 
     def recorded(self, batch: "Batch", rate: int) -> "Batch":
         """The batch through the task's random recording chain (`task.recording_chain`);

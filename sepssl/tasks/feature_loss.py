@@ -24,6 +24,27 @@ class FeatureLossOptions(Options):
     encoder: str                              # an encoder file of `sepssl pretrain`
     weight: PositiveFloat = 1.0               # added to the task's loss as weight × distance
     layers: Literal["all", "last"] | int = "all"
+    seconds: PositiveFloat | None = None      # on a random window this long of each example
+                                              # (None: all of it); the encoder's cost scales with it
+
+
+def random_windows(est: torch.Tensor, ref: torch.Tensor, length: int,
+                   generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The same random window of `length` samples of each example of both signals.
+
+    Args:
+        est, ref: `(batch, time)`.
+        length: window length in samples (the whole signal if it is not shorter).
+    Returns:
+        `(est, ref)` windows, `(batch, min(length, time))`.
+    """
+    time = est.shape[-1]
+    if length >= time:
+        return est, ref
+    start = torch.randint(0, time - length + 1, (est.shape[0], 1), device=est.device,
+                          generator=generator)
+    index = start + torch.arange(length, device=est.device)
+    return est.gather(-1, index), ref.gather(-1, index)
 
 
 def load_feature_encoder(options: FeatureLossOptions) -> nn.Module:
