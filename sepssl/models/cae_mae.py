@@ -9,11 +9,14 @@ CAE's decoder; the estimated magnitude, as a gain on the noisy STFT (bounded by 
 (`sepssl.tasks.unpaired`); any other one-output task can train the same network end to end
 (`noisy → MAE encoder → CAE decoder`), the architecture's control.
 
-Choices of sepssl's own (not the paper's): each example is scaled to unit RMS before the STFT
-and back after (the auto-encoders never see the recording level); the magnitude is compressed
-by `power` (0.5) rather than taken on a log scale, so silence stays at zero; softplus keeps
-every hidden and output value positive, as a magnitude is. Written here because no library
-offers these auto-encoders.
+Each hidden convolution is followed by batch normalisation (as in the authors' code) and a
+PReLU; without the normalisation the auto-encoders trained several times slower (a probe of
+200 steps on the clean speech of `recipes/unpaired`: reconstruction error 0.80 without, 0.37
+with, recipes/unpaired/README.md). Choices of sepssl's own: each example is scaled to unit
+RMS before the STFT and back after (the auto-encoders never see the recording level); the
+magnitude is compressed by `power` (0.5) rather than taken on a log scale, so silence stays at
+zero; a softplus keeps the decoded magnitudes positive. Written here because no library offers
+these auto-encoders.
 """
 from __future__ import annotations
 
@@ -45,7 +48,8 @@ class SpectralAutoencoder(nn.Module):
             parts: list[nn.Module] = []
             width = first
             for _ in range(layers):
-                parts += [nn.Conv1d(width, hidden, kernel, padding=kernel // 2), nn.Softplus()]
+                parts += [nn.Conv1d(width, hidden, kernel, padding=kernel // 2),
+                          nn.BatchNorm1d(hidden), nn.PReLU(hidden)]
                 width = hidden
             parts.append(nn.Conv1d(width, last, 1))
             if positive_out:

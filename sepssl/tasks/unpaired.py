@@ -84,8 +84,10 @@ class Unpaired(Task):
                       ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         net = enhancer.net
         cae_phase = step < self.options.cae_steps
-        net.clean.requires_grad_(cae_phase)        # one of the two learns at each step
+        net.clean.requires_grad_(cae_phase)        # one of the two learns at each step;
         net.mixture.requires_grad_(not cae_phase)
+        net.clean.train(cae_phase)                 # the frozen CAE's batch norms keep their
+                                                   # statistics (the trainer sets train mode)
         if cae_phase:
             return self._cae_loss(net, batch.targets[:, 0])
         return self._mae_loss(net, batch)
