@@ -25,15 +25,10 @@ declare -A SETS=([v2_test]=corpus_v2/test [v2_test_real]=corpus_v2/test_real
                  [v1_test]=corpus_v1/test [v2_telephone]=runs/v2_domains/telephone/score
                  [v2_reverberant]=runs/v2_domains/reverberant/score)
 
+source "$(dirname "$0")/score.sh"
 score() {  # score RUN SET: enhance SET's noisy files with RUN's model and evaluate them
-  local run=$1 set=$2 dir=${SETS[$2]} est=$RUNS/$1/eval_$2
-  [ -f "$RUNS/$run/model.pt" ] || return 0
-  if [ ! -f "$est/report/summary.json" ]; then
-    sepssl enhance "$dir/noisy" -o "$est/enhanced" --model "$RUNS/$run/model.pt" \
-      --overwrite --threads 1 -q
-    sepssl evaluate --ref "$dir/clean" --est "$est/enhanced" --noisy "$dir/noisy" \
-      --report "$est/report" --jobs 1 -q > /dev/null
-  fi
+  [ -f "$RUNS/$1/model.pt" ] || return 0
+  score_model "$RUNS/$1/model.pt" "${SETS[$2]}" "$RUNS/$1/eval_$2"
 }
 
 compare() {  # compare NAME BASELINE RUN SET

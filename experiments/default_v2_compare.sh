@@ -17,14 +17,9 @@ declare -A SETS=([test]=corpus_v2/test [test_real]=corpus_v2/test_real
 declare -A LIMIT=()
 for pair in ${LIMITS:-}; do LIMIT[${pair%%=*}]=${pair#*=}; done
 
+source "$(dirname "$0")/score.sh"
 score() {  # score NAME MODEL LIMIT SET: enhance SET's noisy files with MODEL, evaluate them
-  local name=$1 model=$2 limit=$3 dir=${SETS[$4]} est=$RUNS/$1/eval_$4
-  if [ ! -f "$est/report/summary.json" ]; then
-    sepssl enhance "$dir/noisy" -o "$est/enhanced" --model "$model" --atten-lim-db "$limit" \
-      --overwrite --threads 1 -q
-    sepssl evaluate --ref "$dir/clean" --est "$est/enhanced" --noisy "$dir/noisy" \
-      --report "$est/report" --jobs 1 -q > /dev/null
-  fi
+  score_model "$2" "${SETS[$4]}" "$RUNS/$1/eval_$4" --atten-lim-db "$3"
 }
 
 for set in test test_real telephone reverberant; do

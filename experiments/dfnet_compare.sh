@@ -12,14 +12,9 @@ OUT=${OUT:-metrics/dfnet}
 mkdir -p "$OUT"
 declare -A SETS=([v2_test]=corpus_v2/test [v2_test_real]=corpus_v2/test_real)
 
+source "$(dirname "$0")/score.sh"
 score() {  # score RUN SET: enhance SET's noisy files with RUN's model and evaluate them
-  local run=$1 dir=${SETS[$2]} est=$1/eval_$2
-  if [ ! -f "$est/report/summary.json" ]; then
-    sepssl enhance "$dir/noisy" -o "$est/enhanced" --model "$run/model.pt" --overwrite \
-      --threads 1 -q
-    sepssl evaluate --ref "$dir/clean" --est "$est/enhanced" --noisy "$dir/noisy" \
-      --report "$est/report" --jobs 1 -q > /dev/null
-  fi
+  score_model "$1/model.pt" "${SETS[$2]}" "$1/eval_$2"
 }
 
 for set in v2_test v2_test_real; do
