@@ -82,3 +82,22 @@ def test_a_windowed_feature_term_is_zero_for_the_target(encoder_file):
     task.feature_term(est, batch).backward()
     touched = (est.grad[:, 0].abs() > 0).sum(-1)
     assert (touched <= 0.25 * 16000 + 1).all() and (touched > 0).all()
+
+
+def test_the_feature_term_falls_on_a_tiny_problem(encoder_file):
+    from sepssl.models import Enhancer
+
+    task = build_task("supervised", feature_loss={"encoder": str(encoder_file), "weight": 5.0})
+    task.helpers(None)
+    batch = task.make_batch(raw_batch())
+    torch.manual_seed(0)
+    enh = Enhancer({"name": "masker", "hidden": 16, "layers": 1}, rule=task.inference_rule())
+    opt = torch.optim.Adam(enh.parameters(), lr=0.01)
+    history = []
+    for _ in range(25):
+        loss, terms = task.training_loss(enh, batch, 0)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        history.append(float(terms["feature_loss"]))
+    assert history[-1] < 0.8 * history[0], history[::5]
