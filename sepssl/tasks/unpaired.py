@@ -22,9 +22,15 @@ and, where noise-only clips exist (the authors' code uses them; `noise_weight > 
 `data.train_noise`), 4. `D_c(E_m(N)) ≈ 0`: noise alone decodes to silence.
 
 Chosen here: every distance is the mean squared (`distance: l2`, the authors') or absolute
-difference of compressed magnitudes (or codes); the two phases are one run of `trainer.max_steps` (the first `cae_steps` train the CAE,
-the step counter decides the phase, so a resumed run continues in the right one); model
-selection is the trainer's, as for every task. Written by hand: no library has these losses.
+difference of compressed magnitudes (or codes); the two phases are one run of
+`trainer.max_steps` (the first `cae_steps` train the CAE, the step counter decides the phase,
+so a resumed run continues in the right one); model selection is the trainer's, as for every
+task. Each phase leaves half the weights without a gradient: under DDP use
+`trainer.strategy=ddp_find_unused_parameters_true`. Written by hand: no library has these
+losses.
+
+Measured on corpus v2 it does not enhance (−7.9 dB SI-SDR against the input;
+recipes/unpaired/README.md has the versions tried and why).
 
     task: {name: unpaired, cae_steps: 600}
     model: {name: cae_mae}
