@@ -138,6 +138,9 @@ def test_config_refuses_another_model_and_a_missing_clean_source(toy_set, tmp_pa
     with pytest.raises(ConfigError, match="model.kernel: 4 is even"):
         toy_config(toy_set, tmp_path, task="unpaired", extra=["model.name=cae_mae",
                                                               "model.kernel=4"])
+    with pytest.raises(ConfigError, match="model.power: 2.0 expands"):
+        toy_config(toy_set, tmp_path, task="unpaired", extra=["model.name=cae_mae",
+                                                              "model.power=2"])
     from sepssl.train import make_loaders
 
     cfg = toy_config(toy_set, tmp_path, task="unpaired", extra=["model.name=cae_mae"])

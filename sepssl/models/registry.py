@@ -65,6 +65,12 @@ class DeepFilterOptions(Options):
         return self
 
 
+def _check_hop(options: Options) -> None:
+    """An STFT model's hop must not exceed its FFT size."""
+    if options.hop > options.n_fft:
+        raise ValueError(f"model.hop: {options.hop} is longer than model.n_fft ({options.n_fft})")
+
+
 class MaskerOptions(Options):
     name: Literal["masker"] = "masker"
     n_fft: PositiveInt = 512
@@ -77,8 +83,7 @@ class MaskerOptions(Options):
 
     @model_validator(mode="after")
     def _hop_fits(self):
-        if self.hop > self.n_fft:
-            raise ValueError(f"model.hop: {self.hop} is longer than model.n_fft ({self.n_fft})")
+        _check_hop(self)
         if self.deep_filter is not None and self.deep_filter.bins > self.n_fft // 2 + 1:
             raise ValueError(f"model.deep_filter.bins: {self.deep_filter.bins} is more than the "
                              f"{self.n_fft // 2 + 1} bins of model.n_fft {self.n_fft}")
@@ -101,8 +106,7 @@ class CaeMaeOptions(Options):
 
     @model_validator(mode="after")
     def _shapes_fit(self):
-        if self.hop > self.n_fft:
-            raise ValueError(f"model.hop: {self.hop} is longer than model.n_fft ({self.n_fft})")
+        _check_hop(self)
         if self.kernel % 2 == 0:
             raise ValueError(f"model.kernel: {self.kernel} is even; use an odd width")
         if self.power > 1:
