@@ -10,9 +10,9 @@ CAE's decoder; the estimated magnitude, as a gain on the noisy STFT (bounded by 
 (`noisy → MAE encoder → CAE decoder`), the architecture's control.
 
 Each hidden convolution is followed by batch normalisation (as in the authors' code) and a
-PReLU; without the normalisation the auto-encoders trained several times slower (a probe of
-200 steps on the clean speech of `recipes/unpaired`: reconstruction error 0.80 without, 0.37
-with, recipes/unpaired/README.md). Choices of sepssl's own: each example is scaled to unit
+PReLU; without the normalisation the auto-encoders underfit (a probe of 200 steps on the
+clean speech of `recipes/unpaired`: reconstruction error 0.79 without, 0.37 with,
+recipes/unpaired/README.md). Choices of sepssl's own: each example is scaled to unit
 RMS before the STFT and back after (the auto-encoders never see the recording level); the
 magnitude is compressed by `power` (0.5) rather than taken on a log scale, so silence stays at
 zero; a softplus keeps the decoded magnitudes positive. Written here because no library offers
