@@ -7,6 +7,9 @@
 #   OUT=metrics/unpaired NAME=unpaired bash experiments/v2_compare.sh runs/unpaired_v2/unpaired \
 #       runs/unpaired_v2/little_clean runs/v2cmp/v2_noisy_target runs/v2cmp/v2_supervised
 #
+# ENHANCE_ARGS: options for every `sepssl enhance` (e.g. "--atten-lim-db 20"; a report already
+# there is not made again, so give each setting its own runs).
+#
 # Where the runs come from: the recipe README that cites the command.
 set -euo pipefail
 : "${OUT:?set OUT (the folder of the tables)}" "${NAME:?set NAME (the prefix of the table files)}"
@@ -18,7 +21,8 @@ source "$(dirname "$0")/score.sh"
 for set in v2_test v2_test_real; do
   reports=()
   for run in "$@"; do
-    score_model "$run/model.pt" "${SETS[$set]}" "$run/eval_$set"
+    # shellcheck disable=SC2086  # ENHANCE_ARGS is a list of options
+    score_model "$run/model.pt" "${SETS[$set]}" "$run/eval_$set" ${ENHANCE_ARGS:-}
     reports+=("$run/eval_$set/report")
   done
   python experiments/compare_runs.py --out "$OUT" --reports-name "${NAME}_$set.md" \
