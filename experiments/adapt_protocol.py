@@ -3,9 +3,11 @@
 For each domain of `experiments/adapt_domains.py` and each teacher it scores, on the domain's
 `score/` part (never adapted on): the unadapted default model, the teacher alone, and the
 student adapted from that teacher on the domain's `adapt/` part within the budget, scored
-without an attenuation limit (`student_T`) and with the shipped 12 dB (`student_T_limit12`). With
+without an attenuation limit (`student_T`), with v1's shipped 12 dB (`student_T_limit12`) and
+with the limit it keeps from its starting model, what `adapt` enhances with (`_ownlimit`). With
 `--transductive` it also adapts on the `score/noisy` files themselves and scores those outputs
-(what a user runs: adapt on the very files, keep the outputs). Then one table per domain with
+(what a user runs: adapt on the very files, keep the outputs). With `--rounds N` it runs
+RemixIT's sequential update: round k adapts round k−1's student with it as the teacher. Then one table per domain with
 `experiments/compare_runs.py --reports` (gains with 95% intervals, file by file against the
 unadapted default).
 
@@ -49,7 +51,7 @@ def teacher_alone(name: str, domain: Path, out: Path) -> None:
 
 
 def run(domain: Path, teachers: list[str], minutes: float, out: Path, transductive: bool,
-        seed: int, tag: str = "", **adapt_options) -> list[Path]:
+        seed: int, tag: str = "", rounds: int = 1, **adapt_options) -> list[Path]:
     reports = []
 
     def step(name: str, make) -> None:
@@ -67,25 +69,39 @@ def run(domain: Path, teachers: list[str], minutes: float, out: Path, transducti
         if t != "default":
             step(f"teacher_{t}", lambda d, t=t: teacher_alone(t, domain, d / "enhanced"))
 
-        def adapted(d: Path, t=t) -> None:
-            rep = adapt([str(domain / "adapt" / "noisy")], d / "adapt_out", teacher=t,
-                        minutes=minutes, device="cpu", save_model=d / "model.pt", seed=seed,
-                        progress=False, **adapt_options)
+        def adapted(d: Path, teacher: str, student: str = "default") -> None:
+            rep = adapt([str(domain / "adapt" / "noisy")], d / "adapt_out", teacher=teacher,
+                        student=student, minutes=minutes, device="cpu", save_model=d / "model.pt",
+                        seed=seed, progress=False, **adapt_options)
             (d / "adapt.json").write_text(json.dumps({
-                "teacher": t, "minutes_budget": minutes, "seconds_of_audio": rep.seconds_of_audio,
+                "teacher": teacher, "student": student, "minutes_budget": minutes,
+                "seconds_of_audio": rep.seconds_of_audio,
                 "teacher_seconds": round(rep.teacher_seconds, 1),
                 "train_seconds": round(rep.train_seconds, 1), "steps": rep.steps,
                 "guard_before_db": rep.guard_before_db, "guard_after_db": rep.guard_after_db,
                 "kept": rep.kept, "options": adapt_options}, indent=2))
             enhance_paths(load_model(d / "model.pt"), [str(domain / "score" / "noisy")],
                           d / "enhanced", progress=False, atten_lim_db=None)
-        step(f"student_{t}{tag}", adapted)
 
-        def with_limit(d: Path, t=t) -> None:   # the same model with the shipped 12 dB limit
-            enhance_paths(load_model(out / f"student_{t}{tag}" / "model.pt"),
-                          [str(domain / "score" / "noisy")], d / "enhanced", progress=False,
-                          atten_lim_db=12.0)
-        step(f"student_{t}{tag}_limit12", with_limit)
+        def with_limit(d: Path, name: str, **limit) -> None:   # the same model with a limit
+            enhance_paths(load_model(out / name / "model.pt"), [str(domain / "score" / "noisy")],
+                          d / "enhanced", progress=False, **limit)
+
+        def limited(name: str) -> None:
+            """`name` with 12 dB (v1's shipped limit) and with its own (what `adapt` writes)."""
+            step(f"{name}_limit12", lambda d: with_limit(d, name, atten_lim_db=12.0))
+            step(f"{name}_ownlimit", lambda d: with_limit(d, name))
+
+        # round k > 1: RemixIT's sequential update, the last round's student is teacher and
+        # starting student of the next
+        name = f"student_{t}{tag}"
+        step(name, lambda d, t=t: adapted(d, t))
+        limited(name)
+        for k in range(2, rounds + 1):
+            last, name = name, f"student_{t}{tag}_round{k}"
+            prev = str(out / last / "model.pt")
+            step(name, lambda d, p=prev: adapted(d, p, p))
+            limited(name)
 
         if transductive:
             def on_the_files(d: Path, t=t) -> None:
@@ -115,11 +131,13 @@ def main() -> None:
     p.add_argument("--remix-snr-db", type=float, nargs=2, default=None,
                    help="remix at an SNR drawn from this range (default: the noise's own level)")
     p.add_argument("--tag", default="", help="suffix of the student folders (for ablations)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="adaptation rounds; each next one has the last student as its teacher")
     a = p.parse_args()
     torch.set_num_threads(1)
     for name in a.domains:
         reports = run(a.domains_dir / name, a.teachers, a.minutes, a.out / name, a.transductive,
-                      a.seed, a.tag, lr=a.lr, remix_snr_db=a.remix_snr_db)
+                      a.seed, a.tag, a.rounds, lr=a.lr, remix_snr_db=a.remix_snr_db)
         subprocess.run([sys.executable, str(ROOT / "experiments" / "compare_runs.py"),
                         "--reports", *map(str, reports), "--out", str(a.tables),
                         "--reports-name", f"{name}.md"], check=True, stdout=subprocess.DEVNULL)
