@@ -42,12 +42,15 @@ ANCHORS = ("RNNoise", "DeepFilterNet3")
 METRICS = (("pesq", "PESQ", 2), ("stoi", "STOI", 3), ("estoi", "ESTOI", 3), ("si_sdr", "SI-SDR", 2))
 
 
-def enhancers(model_file: str = "default"):
-    """name → `f(wav (channels, time), rate) -> (channels, time)`, each system's whole path."""
+def enhancers(model_file: str = "default", candidates: tuple[str, ...] = ()):
+    """name → `f(wav (channels, time), rate) -> (channels, time)`, each system's whole path;
+    `candidates`: more sepssl model files, one row each with its own limit (speed only)."""
     model = load_model(model_file)
     rnnoise, dfn3 = load_teacher("rnnoise"), load_teacher("dfn3")
+    others = {f"sepssl {path}": (lambda w, r, m=load_model(path): enhance_signal(m, w, r))
+              for path in candidates}
     return {
-        **sepssl_rows(model),
+        **sepssl_rows(model), **others,
         ANCHORS[0]: lambda w, r: torch.stack([rnnoise.enhance(c, r) for c in w]),
         ANCHORS[1]: lambda w, r: torch.stack([dfn3.enhance(c, r) for c in w]),
     }
@@ -106,13 +109,14 @@ def means(rows: list[dict], which: str) -> dict:
             for k, _, _ in METRICS}
 
 
-def speed(corpus: Path, files: int, rounds: int, model_file: str = "default") -> dict:
+def speed(corpus: Path, files: int, rounds: int, model_file: str = "default",
+          candidates: tuple[str, ...] = ()) -> dict:
     """Seconds to enhance the same `files` test files, each system once per round, rounds
     interleaved (the systems take turns, so load changes hit all alike); medians."""
     paths = sorted((corpus / "test" / "noisy").glob("*.wav"))[:files]
     clips = [audio.read(p) for p in paths]
     seconds_of_audio = sum(w.shape[-1] / r for w, r in clips)
-    systems = enhancers(model_file)
+    systems = enhancers(model_file, candidates)
     times = {name: [] for name in systems}
     for _ in range(rounds):
         for name, enhance in systems.items():
@@ -150,25 +154,30 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--speed-only", action="store_true")
     p.add_argument("--model", default="default", help="the sepssl model file of the sepssl rows")
+    p.add_argument("--candidate", action="append", default=[], metavar="MODEL",
+                   help="another sepssl model file timed beside the rest (speed only; repeatable)")
     p.add_argument("--reuse-anchors", action="store_true",
                    help="keep RNNoise / DFN3 outputs already under --runs")
     a = p.parse_args()
+    a.out.mkdir(parents=True, exist_ok=True)
     result_path = a.out / "anchors.json"
     result = json.loads(result_path.read_text()) if result_path.is_file() else {}
     torch.set_num_threads(1)
     started = machine()
     if not a.speed_only:
         result["quality"] = quality(a.corpus, a.runs, a.model, a.reuse_anchors)
-    result["speed"] = {**speed(a.corpus, a.files, a.rounds, a.model), "machine": started}
+    result["speed"] = {**speed(a.corpus, a.files, a.rounds, a.model, tuple(a.candidate)),
+                       "machine": started}
     result["model"] = a.model
     result["command"] = "python metrics/bench_anchors.py " + " ".join(sys.argv[1:])
     result_path.write_text(json.dumps(result, indent=2))
     s = result["speed"]
     md = [f"Made by `{result['command']}` (quality: `python metrics/bench_anchors.py`).", "",
-          f"sepssl rows: model `{result.get('model', 'default')}`.", "",
-          f"## Quality on the corpus test split ({next(iter(result['quality'].values()))['all']['files']} files)",
-          "", table(result["quality"]),
-          f"## Speed: {s['files']} test files ({s['seconds_of_audio']} s of audio), one thread, "
+          f"sepssl rows: model `{result.get('model', 'default')}`.", ""]
+    if "quality" in result:
+        files = next(iter(result["quality"].values()))["all"]["files"]
+        md += [f"## Quality on the corpus test split ({files} files)", "", table(result["quality"])]
+    md += [f"## Speed: {s['files']} test files ({s['seconds_of_audio']} s of audio), one thread, "
           f"{s['rounds']} interleaved rounds", "",
           "| system | median seconds | × real time | time vs sepssl default |", "|---|---:|---:|---:|"]
     for name, sec in s["median_s"].items():
