@@ -7,7 +7,9 @@ without an attenuation limit (`student_T`), with v1's shipped 12 dB (`student_T_
 with the limit it keeps from its starting model, what `adapt` enhances with (`_ownlimit`). With
 `--transductive` it also adapts on the `score/noisy` files themselves and scores those outputs
 (what a user runs: adapt on the very files, keep the outputs). With `--rounds N` it runs
-RemixIT's sequential update: round k adapts round k−1's student with it as the teacher. Then one table per domain with
+RemixIT's sequential update: round k adapts round k−1's student with it as the teacher. With
+`--method` another of `adapt`'s methods (`mined_remix`, `noisy_target`: noise mined from the
+recordings' pauses); its students are named `student_T_METHOD`. Then one table per domain with
 `experiments/compare_runs.py --reports` (gains with 95% intervals, file by file against the
 unadapted default).
 
@@ -53,6 +55,8 @@ def teacher_alone(name: str, domain: Path, out: Path) -> None:
 def run(domain: Path, teachers: list[str], minutes: float, out: Path, transductive: bool,
         seed: int, tag: str = "", rounds: int = 1, **adapt_options) -> list[Path]:
     reports = []
+    method = adapt_options.get("method", "remixit")
+    method_suffix = "" if method == "remixit" else f"_{method}"
 
     def step(name: str, make) -> None:
         report = out / name / "report"
@@ -94,7 +98,7 @@ def run(domain: Path, teachers: list[str], minutes: float, out: Path, transducti
 
         # round k > 1: RemixIT's sequential update, the last round's student is teacher and
         # starting student of the next
-        name = f"student_{t}{tag}"
+        name = f"student_{t}{method_suffix}{tag}"
         step(name, lambda d, t=t: adapted(d, t))
         limited(name)
         for k in range(2, rounds + 1):
@@ -131,13 +135,15 @@ def main() -> None:
     p.add_argument("--remix-snr-db", type=float, nargs=2, default=None,
                    help="remix at an SNR drawn from this range (default: the noise's own level)")
     p.add_argument("--tag", default="", help="suffix of the student folders (for ablations)")
+    p.add_argument("--method", default="remixit", help="adapt's method (sepssl.adapt.METHODS)")
     p.add_argument("--rounds", type=int, default=1,
                    help="adaptation rounds; each next one has the last student as its teacher")
     a = p.parse_args()
     torch.set_num_threads(1)
     for name in a.domains:
         reports = run(a.domains_dir / name, a.teachers, a.minutes, a.out / name, a.transductive,
-                      a.seed, a.tag, a.rounds, lr=a.lr, remix_snr_db=a.remix_snr_db)
+                      a.seed, a.tag, a.rounds, lr=a.lr, remix_snr_db=a.remix_snr_db,
+                      method=a.method)
         subprocess.run([sys.executable, str(ROOT / "experiments" / "compare_runs.py"),
                         "--reports", *map(str, reports), "--out", str(a.tables),
                         "--reports-name", f"{name}.md"], check=True, stdout=subprocess.DEVNULL)

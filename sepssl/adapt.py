@@ -3,8 +3,16 @@
 No clean speech and no noise-only clips: a teacher (`sepssl.teachers`: the shipped model, any
 sepssl model file, DeepFilterNet3, RNNoise) splits every recording into a speech estimate ŝ and
 a noise estimate n̂ = y − ŝ, once; a fast sepssl student, started from its trained weights,
-then learns for a wall-time budget to undo remixes ŝ_i + n̂_j of those estimates (task
-`teacher_remix`, RemixIT with a frozen teacher) through the same trainer as `sepssl train`.
+then learns for a wall-time budget through the same trainer as `sepssl train`. What it learns
+is the method (`METHODS`):
+
+- `remixit` (the default): undo remixes ŝ_i + n̂_j of those estimates (task `teacher_remix`,
+  RemixIT with a frozen teacher);
+- `mined_remix`: the same, with noise mined from the recordings' pauses (where the teacher
+  finds no speech, `dsp.activity`) instead of n̂, which also holds whatever speech the teacher
+  removed;
+- `noisy_target`: the recordings themselves plus noise mined from their pauses, back to the
+  recordings (task `noisy_target`): the teacher only finds the pauses.
 
 The guard, which needs no clean speech: a share of the recordings' segments is held back and
 remixed the same way (ŝ_i + n̂_j, fixed); the trainer keeps the checkpoint that reconstructs
@@ -32,6 +40,7 @@ import lightning as L
 import torch
 
 from . import audio, losses
+from .dsp import activity
 from .enhance import EnhanceReport, collect_inputs, enhance_paths
 from .errors import ConfigError, SepsslError
 from .teachers import check_teacher, load_teacher
@@ -40,6 +49,9 @@ log = logging.getLogger("sepssl")
 
 MIN_SECONDS = 30.0        # less audio than this cannot teach a student anything reliable
 SEGMENT_SECONDS = 4.0     # recordings are cut into segments for training and the guard
+MIN_MINED_SECONDS = 5.0   # mined noise below this is too little to remix with
+MIN_NOISE_SECONDS = 0.25  # a segment's noise part shorter than this is not used
+METHODS = ("remixit", "mined_remix", "noisy_target")
 
 
 @dataclass
@@ -51,6 +63,7 @@ class AdaptReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)   # unreadable inputs
     seconds_of_audio: float = 0.0
     teacher_seconds: float = 0.0
+    mined_seconds: float = float("nan")   # noise mined from pauses (mined methods)
     train_seconds: float = 0.0
     steps: int = 0
     guard_before_db: float = float("nan")
@@ -62,7 +75,8 @@ class AdaptReport:
         return not self.skipped and self.enhanced.ok
 
     def summary(self) -> str:
-        return (f"adapted on {self.seconds_of_audio:.0f} s of audio: teacher {self.teacher_seconds:.0f} s, "
+        mined = "" if math.isnan(self.mined_seconds) else f", {self.mined_seconds:.0f} s of noise mined"
+        return (f"adapted on {self.seconds_of_audio:.0f} s of audio{mined}: teacher {self.teacher_seconds:.0f} s, "
                 f"student {self.steps} steps in {self.train_seconds / 60:.1f} min; guard SI-SDR "
                 f"{self.guard_before_db:.2f} → {self.guard_after_db:.2f} dB, kept the {self.kept} "
                 f"model ({self.model_path})")
@@ -103,26 +117,57 @@ def segments(wav: torch.Tensor, length: int) -> list[torch.Tensor]:
     return [wav[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
+def training_pairs(recording: torch.Tensor, speech: torch.Tensor, rate: int,
+                   method: str) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """One recording `(time,)` and the teacher's speech estimate of it, as (target, noise)
+    pairs of `SEGMENT_SECONDS` segments for `method` (see the module docstring). A mined noise
+    part holds the segment's speech-free stretches joined, and may be empty."""
+    length = int(SEGMENT_SECONDS * rate)
+    targets = segments(recording if method == "noisy_target" else speech, length)
+    if method == "remixit":
+        return [(s, y - s) for s, y in zip(targets, segments(recording, length))]
+    free = activity.speech_free(recording, speech, rate)
+    return [(t, activity.join_stretches(y, f))
+            for t, y, f in zip(targets, segments(recording, length), segments(free, length))]
+
+
+def fit_length(noise: torch.Tensor, length: int) -> torch.Tensor:
+    """`noise` tiled or cut to `length` samples."""
+    return noise.repeat(length // noise.shape[-1] + 1)[:length]
+
+
 def write_sets(pairs: list[tuple[torch.Tensor, torch.Tensor]], root: Path, rate: int,
                guard_share: float, seed: int) -> int:
-    """Write the teacher's (speech, noise) estimates of each segment as the training set
-    (`train/speech`, `train/noise`) and the guard (`guard/noisy` = ŝ_i + n̂_j, `guard/clean` =
-    ŝ_i), disjoint; returns the number of guard segments."""
+    """Write (target, noise) pairs of segments as the training set (`train/speech`,
+    `train/noise`) and the guard (`guard/noisy` = target_i + noise_j of another held-back
+    segment, tiled to length; `guard/clean` = target_i), disjoint; noise parts shorter than
+    `MIN_NOISE_SECONDS` and than their target (mined noise of a segment without pauses) are
+    left out. Returns the number of guard segments."""
     order = torch.randperm(len(pairs), generator=torch.Generator().manual_seed(seed)).tolist()
     n_guard = min(len(pairs) - 1, max(1, round(guard_share * len(pairs))))
     guard, train = order[:n_guard], order[n_guard:]
+    usable = {k for k, (target, noise) in enumerate(pairs)
+              if noise.shape[-1] >= min(MIN_NOISE_SECONDS * rate, target.shape[-1])}
     for k in train:
-        speech, noise = pairs[k]
-        audio.write(root / "train" / "speech" / f"{k:05d}.wav", speech, rate, subtype="FLOAT")
-        audio.write(root / "train" / "noise" / f"{k:05d}.wav", noise, rate, subtype="FLOAT")
+        target, noise = pairs[k]
+        audio.write(root / "train" / "speech" / f"{k:05d}.wav", target, rate, subtype="FLOAT")
+        if k in usable:
+            audio.write(root / "train" / "noise" / f"{k:05d}.wav", noise, rate, subtype="FLOAT")
+    guard_noises = [k for k in guard if k in usable] or sorted(usable)
     for i, k in enumerate(guard):
-        speech = pairs[k][0]
-        noise = pairs[guard[(i + 1) % len(guard)]][1]
-        n = min(speech.shape[-1], noise.shape[-1])
-        audio.write(root / "guard" / "noisy" / f"{k:05d}.wav", speech[:n] + noise[:n], rate,
-                    subtype="FLOAT")
-        audio.write(root / "guard" / "clean" / f"{k:05d}.wav", speech[:n], rate, subtype="FLOAT")
+        target = pairs[k][0]
+        noise = pairs[guard_noises[(i + 1) % len(guard_noises)]][1]
+        n = target.shape[-1]
+        audio.write(root / "guard" / "noisy" / f"{k:05d}.wav", target + fit_length(noise, n),
+                    rate, subtype="FLOAT")
+        audio.write(root / "guard" / "clean" / f"{k:05d}.wav", target, rate, subtype="FLOAT")
     return n_guard
+
+
+def mined_seconds(pairs: list[tuple[torch.Tensor, torch.Tensor]], rate: int) -> float:
+    """Seconds of noise in the pairs' usable noise parts (those `write_sets` keeps)."""
+    lengths = (noise.shape[-1] for _, noise in pairs)
+    return sum(n for n in lengths if n >= MIN_NOISE_SECONDS * rate) / rate
 
 
 @torch.no_grad()
@@ -164,7 +209,8 @@ class BudgetBar(L.Callback):
 
 
 def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "default",
-          student: str = "default", minutes: float = 10.0, device: str = "auto",
+          student: str = "default", method: str = "remixit", minutes: float = 10.0,
+          device: str = "auto",
           save_model: str | os.PathLike | None = None, max_steps: int | None = None,
           lr: float = 3e-4, batch_size: int = 16, guard_share: float = 0.1,
           remix_snr_db: tuple[float, float] | None = None,
@@ -177,6 +223,8 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
         out_dir: where the enhanced files go (the inputs' layout below it).
         teacher: "default", "noclean", "dfn3", "rnnoise" or a sepssl model file.
         student: "default", "noclean" or a one-output sepssl model file to start from.
+        method: what the student learns (`METHODS`, the module docstring): "remixit",
+            "mined_remix" or "noisy_target".
         minutes: wall-time budget for the teacher pass and the adaptation together.
         device: "auto", "cpu", "cuda" or "cuda:N".
         save_model: the adapted model file (default: `out_dir/adapted_model.pt`).
@@ -193,8 +241,9 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
     Returns:
         An `AdaptReport`.
     Raises:
-        ConfigError: a bad budget, an unknown teacher or one whose extra is missing, too little
-            audio; raised before anything heavy runs.
+        ConfigError: a bad budget, an unknown method or teacher, a teacher whose extra is
+            missing, too little audio (raised before anything heavy runs); too few pauses to
+            mine noise from (after the teacher's pass).
     """
     from .config import load_config
     from .models.enhancer import load_model
@@ -202,6 +251,8 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
 
     if not (minutes > 0 and math.isfinite(minutes)):
         raise ConfigError(f"--minutes: {minutes} — give a positive budget, e.g. --minutes 10")
+    if method not in METHODS:
+        raise ConfigError(f"--method {method}: unknown; choose one of {', '.join(METHODS)}")
     check_teacher(teacher)
     started = time.time()
     device = resolve_device(device)
@@ -225,12 +276,16 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
     with tqdm(total=round(report.seconds_of_audio), unit="s", desc=f"teacher {teach.name}",
               disable=not progress, dynamic_ncols=True) as bar:
         for _, wav in recordings:
-            speech = teach.enhance(wav, rate).cpu()
-            for s, y in zip(segments(speech, int(SEGMENT_SECONDS * rate)),
-                            segments(wav, int(SEGMENT_SECONDS * rate))):
-                pairs.append((s, y - s))
+            pairs += training_pairs(wav, teach.enhance(wav, rate).cpu(), rate, method)
             bar.update(round(wav.shape[-1] / rate))
     report.teacher_seconds = time.time() - started
+    if method != "remixit":
+        report.mined_seconds = mined_seconds(pairs, rate)
+        if report.mined_seconds < MIN_MINED_SECONDS:
+            raise ConfigError(
+                f"--method {method}: the teacher found only {report.mined_seconds:.1f} s without "
+                f"speech in the recordings (at least {MIN_MINED_SECONDS:.0f} s are needed to "
+                "mine noise from); use --method remixit")
     left = minutes * 60 - (time.time() - started)
     if left < 10:
         raise ConfigError(f"--minutes {minutes:g}: the teacher alone took "
@@ -241,9 +296,11 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
         write_sets(pairs, work, rate, guard_share, seed)
         report.guard_before_db = guard_score(start_model, work)
         segment = min(3.0, SEGMENT_SECONDS)
-        cfg = load_config(None, [
-            "task.name=teacher_remix", f"sample_rate={rate}",
-            f"task.snr_db={list(remix_snr_db) if remix_snr_db else 'null'}",
+        task = (["task.name=noisy_target"] if method == "noisy_target" else
+                ["task.name=teacher_remix",
+                 f"task.snr_db={list(remix_snr_db) if remix_snr_db else 'null'}"])
+        cfg = load_config(None, task + [
+            f"sample_rate={rate}",
             f"data.train_speech={work / 'train' / 'speech'}",
             f"data.train_noise={work / 'train' / 'noise'}", f"data.valid={work / 'guard'}",
             "data.valid_files=null", f"data.segment_seconds={segment}",
@@ -258,6 +315,7 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
         t0 = time.time()
         model_path = train(cfg, callbacks=[BudgetBar(left, progress)],
                            card={"adapted_from": str(student), "teacher": teach.describe(),
+                                 "method": method,
                                  "adapted_on_seconds": round(report.seconds_of_audio, 1)})
         report.train_seconds = time.time() - t0
         adapted = load_model(model_path)

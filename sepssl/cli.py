@@ -209,7 +209,7 @@ def _adapt(args) -> int:
 
     _threads(args.threads)
     report = adapt(args.inputs, args.out, teacher=args.teacher, student=args.student,
-                   minutes=args.minutes, device=args.device, save_model=args.save_model,
+                   method=args.method, minutes=args.minutes, device=args.device, save_model=args.save_model,
                    max_steps=args.max_steps, atten_lim_db=args.atten_lim_db, seed=args.seed,
                    progress=not args.quiet, say=lambda m: print(m, file=sys.stderr))
     print(report.summary())
@@ -385,6 +385,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--student", default="default",
                    help="the model to adapt: default, noclean or a sepssl model file "
                         "(default: %(default)s)")
+    a.add_argument("--method", choices=ADAPT_METHODS, default="remixit",
+                   help="what the student learns: remixit (remixes of the teacher's speech and "
+                        "noise estimates), mined_remix (its speech estimates remixed with noise "
+                        "mined from the recordings' pauses), noisy_target (the recordings plus "
+                        "mined noise, back to the recordings) (default: %(default)s)")
     a.add_argument("--minutes", type=positive_float, default=10.0,
                    help="wall-time budget for the teacher pass and the adaptation "
                         "(default: %(default)s)")
@@ -392,8 +397,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--save-model", default=None, metavar="PATH",
                    help="the adapted model file (default: OUT/adapted_model.pt)")
     a.add_argument("--atten-lim-db", type=_atten_limit, default="model", metavar="DB|off|model",
-                   help="as for enhance (default: the student's own setting, 12 dB for the "
-                        "shipped model; off gains PESQ and SI-SDR when the teacher is good, at "
+                   help="as for enhance (default: the student's own setting, 20 dB for the "
+                        "shipped default; off gains PESQ and SI-SDR when the teacher is good, at "
                         "some STOI)")
     a.add_argument("--max-steps", type=positive_int, default=None, help=argparse.SUPPRESS)
     a.add_argument("--seed", type=int, default=0, help="seeds the split and the training")
@@ -423,6 +428,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: The commands that train (and so import Lightning); the others never load it.
 TRAINING_COMMANDS = ("train", "pretrain", "adapt", "helper")
+#: `sepssl.adapt.METHODS`, named here so that parsing never imports Lightning (a test holds
+#: them equal).
+ADAPT_METHODS = ("remixit", "mined_remix", "noisy_target")
 
 
 def _recipe_arguments(p: argparse.ArgumentParser, kind: str, names: str, example: str) -> None:

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from sepssl import audio, cli, load_model, losses
-from sepssl.adapt import adapt, segments, write_sets
+from sepssl.adapt import adapt, segments, training_pairs, write_sets
 from sepssl.errors import ConfigError
 from sepssl.teachers import check_teacher, load_teacher
 
@@ -75,6 +75,31 @@ def test_segments_cover_the_recording_and_sets_are_disjoint(tmp_path):
         assert not torch.allclose(noisy - clean, -clean)
 
 
+def test_each_method_pairs_its_target_with_its_noise():
+    y = torch.randn(3 * RATE)
+    s = torch.zeros(3 * RATE)
+    s[RATE:2 * RATE] = y[RATE:2 * RATE]          # the teacher finds speech in the middle second
+    for target, noise in training_pairs(y, s, RATE, "remixit"):
+        assert torch.equal(target + noise, y)    # ŝ + n̂ is the recording
+    for method, want in (("mined_remix", s), ("noisy_target", y)):
+        (target, noise), = training_pairs(y, s, RATE, method)
+        assert torch.equal(target, want)
+        # mined noise: only the pauses (less the widening around speech), never the speech
+        assert 1.4 * RATE < noise.shape[-1] < 1.9 * RATE
+
+
+def test_mined_noise_of_segments_without_pauses_is_left_out(tmp_path):
+    pairs = [(torch.ones(RATE), torch.full((RATE // 2,), 0.5) if i % 2 else torch.zeros(10))
+             for i in range(10)]
+    write_sets(pairs, tmp_path, RATE, guard_share=0.2, seed=0)
+    assert len(list((tmp_path / "train" / "speech").iterdir())) == 8
+    noises = list((tmp_path / "train" / "noise").iterdir())
+    assert noises and all(int(p.stem) % 2 for p in noises)
+    for p in (tmp_path / "guard" / "noisy").iterdir():   # every guard input has mined noise
+        noisy, _ = audio.read(p, check=False)
+        assert torch.allclose(noisy, torch.full((RATE,), 1.5))
+
+
 @pytest.fixture(scope="module")
 def recordings(tmp_path_factory):
     root = tmp_path_factory.mktemp("rec")
@@ -119,6 +144,54 @@ def test_the_guard_keeps_the_student_when_adapting_did_not_help(recordings, tmp_
     assert report.kept == "student" and any("did not beat" in m for m in said)
     x = torch.randn(1, 4000)
     assert torch.allclose(load_model(report.model_path)(x), tiny_model(x), atol=1e-6)
+
+
+@pytest.mark.slow
+def test_adapt_from_noise_mined_in_pauses(tmp_path, tiny_model):
+    for i in range(4):    # speech every other second: pauses to mine noise from
+        on = np.repeat(np.arange(9) % 2, RATE).astype(np.float32)
+        audio.write(tmp_path / "in" / f"r{i}.wav",
+                    on * voiced(9.0, seed=i) + 0.3 * noise(9.0, seed=60 + i), RATE)
+    student = tiny_model.save(tmp_path / "student.pt")
+    report = adapt([str(tmp_path / "in")], tmp_path / "out", teacher="default",
+                   student=str(student), method="noisy_target", minutes=2, device="cpu",
+                   max_steps=2, val_every_steps=1, batch_size=4, progress=False,
+                   say=lambda m: None)
+    assert report.ok and report.steps == 2 and 8 < report.mined_seconds < 18
+    assert "noise mined" in report.summary()
+    assert len(list((tmp_path / "out").glob("*.wav"))) == 4
+    if report.kept == "adapted":
+        card = load_model(report.model_path).card
+        assert card["trained_with"] == "noisy_target" and card["method"] == "noisy_target"
+
+
+def test_too_few_pauses_to_mine_is_one_clear_error(recordings, tmp_path, tiny_model, monkeypatch):
+    import sepssl.adapt as ad
+
+    class KeepsEverything:   # a teacher that finds speech everywhere: no pauses
+        name = "identity"
+
+        def enhance(self, wav, rate):
+            return wav
+
+    monkeypatch.setattr(ad, "load_teacher", lambda name, device: KeepsEverything())
+    student = tiny_model.save(tmp_path / "student.pt")
+    with pytest.raises(ConfigError, match="use --method remixit"):
+        adapt([str(recordings / "in")], tmp_path / "out", student=str(student),
+              method="mined_remix", progress=False, say=lambda m: None)
+    with pytest.raises(ConfigError, match="--method nope: unknown"):
+        adapt([str(recordings / "in")], tmp_path / "out", method="nope")
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_cli_offers_the_library_methods():
+    assert cli.ADAPT_METHODS == ad_methods()
+
+
+def ad_methods():
+    from sepssl.adapt import METHODS
+
+    return METHODS
 
 
 def test_too_little_audio_zero_minutes_and_a_bad_teacher_fail_before_work(tmp_path):
