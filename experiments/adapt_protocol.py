@@ -9,7 +9,8 @@ with the limit it keeps from its starting model, what `adapt` enhances with (`_o
 (what a user runs: adapt on the very files, keep the outputs). With `--rounds N` it runs
 RemixIT's sequential update: round k adapts round k−1's student with it as the teacher. With
 `--method` another of `adapt`'s methods (`mined_remix`, `noisy_target`: noise mined from the
-recordings' pauses); its students are named `student_T_METHOD`. Then one table per domain with
+recordings' pauses); its students are named `student_T_METHOD`. With `--student noclean` the
+shipped `noclean` is adapted and is the tables' first row (`..._from_noclean`). Then one table per domain with
 `experiments/compare_runs.py --reports` (gains with 95% intervals, file by file against the
 unadapted default).
 
@@ -53,10 +54,13 @@ def teacher_alone(name: str, domain: Path, out: Path) -> None:
 
 
 def run(domain: Path, teachers: list[str], minutes: float, out: Path, transductive: bool,
-        seed: int, tag: str = "", rounds: int = 1, **adapt_options) -> list[Path]:
+        seed: int, tag: str = "", rounds: int = 1, student: str = "default",
+        **adapt_options) -> list[Path]:
     reports = []
     method = adapt_options.get("method", "remixit")
     method_suffix = "" if method == "remixit" else f"_{method}"
+    if student != "default":
+        method_suffix += f"_from_{student}"
 
     def step(name: str, make) -> None:
         report = out / name / "report"
@@ -67,13 +71,13 @@ def run(domain: Path, teachers: list[str], minutes: float, out: Path, transducti
             print(f"{domain.name}/{name}: {time.time() - t0:.0f} s", flush=True)
         reports.append(report)
 
-    step("default", lambda d: enhance_paths(load_model("default"), [str(domain / "score" / "noisy")],
-                                            d / "enhanced", progress=False))
+    step(student, lambda d: enhance_paths(load_model(student), [str(domain / "score" / "noisy")],
+                                          d / "enhanced", progress=False))
     for t in teachers:
         if t != "default":
             step(f"teacher_{t}", lambda d, t=t: teacher_alone(t, domain, d / "enhanced"))
 
-        def adapted(d: Path, teacher: str, student: str = "default") -> None:
+        def adapted(d: Path, teacher: str, student: str = student) -> None:
             rep = adapt([str(domain / "adapt" / "noisy")], d / "adapt_out", teacher=teacher,
                         student=student, minutes=minutes, device="cpu", save_model=d / "model.pt",
                         seed=seed, progress=False, **adapt_options)
@@ -136,6 +140,8 @@ def main() -> None:
                    help="remix at an SNR drawn from this range (default: the noise's own level)")
     p.add_argument("--tag", default="", help="suffix of the student folders (for ablations)")
     p.add_argument("--method", default="remixit", help="adapt's method (sepssl.adapt.METHODS)")
+    p.add_argument("--student", default="default",
+                   help="the model adapted, and the first row of the tables (a shipped name)")
     p.add_argument("--rounds", type=int, default=1,
                    help="adaptation rounds; each next one has the last student as its teacher")
     a = p.parse_args()
@@ -143,7 +149,7 @@ def main() -> None:
     for name in a.domains:
         reports = run(a.domains_dir / name, a.teachers, a.minutes, a.out / name, a.transductive,
                       a.seed, a.tag, a.rounds, lr=a.lr, remix_snr_db=a.remix_snr_db,
-                      method=a.method)
+                      student=a.student, method=a.method)
         subprocess.run([sys.executable, str(ROOT / "experiments" / "compare_runs.py"),
                         "--reports", *map(str, reports), "--out", str(a.tables),
                         "--reports-name", f"{name}.md"], check=True, stdout=subprocess.DEVNULL)

@@ -19,7 +19,10 @@ remixed the same way (ŝ_i + n̂_j, fixed); the trainer keeps the checkpoint tha
 their ŝ best (SI-SDR), and the adapted student is kept only if it does that better than the
 student it started from. It protects against the student drifting from, or over-fitting, what
 the teacher knows about these recordings; it cannot protect against the teacher's own errors,
-which the student learns too (what it measures is agreement with the teacher).
+which the student learns too (what it measures is agreement with the teacher). With
+`noisy_target` the held-back remixes are recording + mined noise and their target the
+recording: the guard then picks the best checkpoint, but a starting model trained to remove all
+noise scores low on giving back a noisy recording, so it rarely stops the adapted one.
 
 Then every input is enhanced by the kept model with `enhance`'s rules (layout, atomic writes,
 per-file errors), and the model is saved as a model file `sepssl enhance --model` takes.
@@ -142,17 +145,25 @@ def write_sets(pairs: list[tuple[torch.Tensor, torch.Tensor]], root: Path, rate:
     `train/noise`) and the guard (`guard/noisy` = target_i + noise_j of another held-back
     segment, tiled to length; `guard/clean` = target_i), disjoint; noise parts shorter than
     `MIN_NOISE_SECONDS` and than their target (mined noise of a segment without pauses) are
-    left out. Returns the number of guard segments."""
+    left out, and the other training noise parts shorter than their segment are joined and cut
+    into segments again (so that the loader never tiles a short piece). Returns the number of
+    guard segments."""
     order = torch.randperm(len(pairs), generator=torch.Generator().manual_seed(seed)).tolist()
     n_guard = min(len(pairs) - 1, max(1, round(guard_share * len(pairs))))
     guard, train = order[:n_guard], order[n_guard:]
     usable = {k for k, (target, noise) in enumerate(pairs)
               if noise.shape[-1] >= min(MIN_NOISE_SECONDS * rate, target.shape[-1])}
+    short = []     # mined parts shorter than their segment: pooled, so that none is tiled
     for k in train:
         target, noise = pairs[k]
         audio.write(root / "train" / "speech" / f"{k:05d}.wav", target, rate, subtype="FLOAT")
-        if k in usable:
+        if k in usable and noise.shape[-1] >= target.shape[-1]:
             audio.write(root / "train" / "noise" / f"{k:05d}.wav", noise, rate, subtype="FLOAT")
+        elif k in usable:
+            short.append(noise)
+    if short:
+        for i, piece in enumerate(segments(torch.cat(short), int(SEGMENT_SECONDS * rate))):
+            audio.write(root / "train" / "noise" / f"pooled{i:05d}.wav", piece, rate, subtype="FLOAT")
     guard_noises = [k for k in guard if k in usable] or sorted(usable)
     for i, k in enumerate(guard):
         target = pairs[k][0]

@@ -93,8 +93,11 @@ def test_mined_noise_of_segments_without_pauses_is_left_out(tmp_path):
              for i in range(10)]
     write_sets(pairs, tmp_path, RATE, guard_share=0.2, seed=0)
     assert len(list((tmp_path / "train" / "speech").iterdir())) == 8
+    # the mined halves of the training segments, pooled: 4 of 8 × 0.5 s → 2 s, one piece
     noises = list((tmp_path / "train" / "noise").iterdir())
-    assert noises and all(int(p.stem) % 2 for p in noises)
+    assert [p.name for p in noises] == ["pooled00000.wav"]
+    pooled, _ = audio.read(noises[0], check=False)
+    assert pooled.shape[-1] == 4 * RATE // 2 and torch.all(pooled == 0.5)
     for p in (tmp_path / "guard" / "noisy").iterdir():   # every guard input has mined noise
         noisy, _ = audio.read(p, check=False)
         assert torch.allclose(noisy, torch.full((RATE,), 1.5))
