@@ -106,7 +106,7 @@ def run(domain: Path, teachers: list[str], minutes: float, out: Path, transducti
         step(name, lambda d, t=t: adapted(d, t))
         limited(name)
         for k in range(2, rounds + 1):
-            last, name = name, f"student_{t}{tag}_round{k}"
+            last, name = name, f"student_{t}{method_suffix}{tag}_round{k}"
             prev = str(out / last / "model.pt")
             step(name, lambda d, p=prev: adapted(d, p, p))
             limited(name)
@@ -114,13 +114,13 @@ def run(domain: Path, teachers: list[str], minutes: float, out: Path, transducti
         if transductive:
             def on_the_files(d: Path, t=t) -> None:
                 rep = adapt([str(domain / "score" / "noisy")], d / "enhanced", teacher=t,
-                            minutes=minutes, device="cpu", save_model=d / "model.pt", seed=seed,
-                            progress=False)
+                            student=student, minutes=minutes, device="cpu",
+                            save_model=d / "model.pt", seed=seed, progress=False, **adapt_options)
                 (d / "adapt.json").write_text(json.dumps({
                     "teacher": t, "steps": rep.steps, "kept": rep.kept,
                     "teacher_seconds": round(rep.teacher_seconds, 1),
                     "train_seconds": round(rep.train_seconds, 1)}, indent=2))
-            step(f"transductive_{t}", on_the_files)
+            step(f"transductive_{t}{method_suffix}{tag}", on_the_files)
     return reports
 
 

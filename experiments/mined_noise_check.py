@@ -31,7 +31,10 @@ def db(num: float, den: float) -> float:
 def check(domain: Path, teacher) -> dict[str, float]:
     mined = total = 0
     mined_speech = mined_noise = removed = noise_power = 0.0
-    for src in sorted((domain / "score" / "noisy").glob("*.wav")):
+    files = sorted((domain / "score" / "noisy").glob("*.wav"))
+    if not files:
+        raise SystemExit(f"{domain / 'score' / 'noisy'}: no wav files (run adapt_domains.py)")
+    for src in files:
         y, rate = audio.read(src)
         s, _ = audio.read(domain / "score" / "clean" / src.name)
         y, s = y.mean(0), s.mean(0)

@@ -53,7 +53,8 @@ log = logging.getLogger("sepssl")
 MIN_SECONDS = 30.0        # less audio than this cannot teach a student anything reliable
 SEGMENT_SECONDS = 4.0     # recordings are cut into segments for training and the guard
 MIN_MINED_SECONDS = 5.0   # mined noise below this is too little to remix with
-MIN_NOISE_SECONDS = 0.25  # a segment's noise part shorter than this is not used
+MIN_NOISE_SECONDS = 0.25  # a segment's mined noise shorter than this is not used
+FADE_SECONDS = 0.005      # crossfade between joined stretches of mined noise
 METHODS = ("remixit", "mined_remix", "noisy_target")
 
 
@@ -130,55 +131,78 @@ def training_pairs(recording: torch.Tensor, speech: torch.Tensor, rate: int,
     if method == "remixit":
         return [(s, y - s) for s, y in zip(targets, segments(recording, length))]
     free = activity.speech_free(recording, speech, rate)
-    return [(t, activity.join_stretches(y, f))
+    fade = round(FADE_SECONDS * rate)
+    return [(t, activity.join_stretches(y, f, fade))
             for t, y, f in zip(targets, segments(recording, length), segments(free, length))]
 
 
-def fit_length(noise: torch.Tensor, length: int) -> torch.Tensor:
-    """`noise` tiled or cut to `length` samples."""
-    return noise.repeat(length // noise.shape[-1] + 1)[:length]
-
-
 def write_sets(pairs: list[tuple[torch.Tensor, torch.Tensor]], root: Path, rate: int,
-               guard_share: float, seed: int) -> int:
+               guard_share: float, seed: int, mined: bool = False) -> tuple[int, float]:
     """Write (target, noise) pairs of segments as the training set (`train/speech`,
-    `train/noise`) and the guard (`guard/noisy` = target_i + noise_j of another held-back
-    segment, tiled to length; `guard/clean` = target_i), disjoint; noise parts shorter than
-    `MIN_NOISE_SECONDS` and than their target (mined noise of a segment without pauses) are
-    left out, and the other training noise parts shorter than their segment are joined and cut
-    into segments again (so that the loader never tiles a short piece). Returns the number of
-    guard segments."""
+    `train/noise`) and the guard (`guard/noisy` = target_i + noise of other held-back
+    segments, `guard/clean` = target_i), disjoint in segments.
+
+    Args:
+        pairs: (target, noise) per segment, from `training_pairs`.
+        root: the folder to write into.
+        rate: their sample rate.
+        guard_share: the share of segments held back (at least one, and one left to train).
+        seed: seeds the choice of the held-back segments.
+        mined: the noise parts were mined from pauses (`mined_remix`, `noisy_target`): a part
+            under `MIN_NOISE_SECONDS` is left out, the guard is drawn from segments with one
+            (at least two; each is remixed with the others' noise), and the training parts are pooled and cut into segments again, so that short
+            pieces are not repeated to fill a crop. Otherwise (`remixit`) each noise part is
+            the segment's residual and guard_i = target_i + noise_(i+1), cut to the shorter.
+    Returns:
+        The number of guard segments, and the seconds of noise in the training set.
+    Raises:
+        ConfigError: mined, and less than `MIN_MINED_SECONDS` of noise is left to train on.
+    """
     order = torch.randperm(len(pairs), generator=torch.Generator().manual_seed(seed)).tolist()
-    n_guard = min(len(pairs) - 1, max(1, round(guard_share * len(pairs))))
-    guard, train = order[:n_guard], order[n_guard:]
-    usable = {k for k, (target, noise) in enumerate(pairs)
-              if noise.shape[-1] >= min(MIN_NOISE_SECONDS * rate, target.shape[-1])}
-    short = []     # mined parts shorter than their segment: pooled, so that none is tiled
+
+    def too_few(seconds: float) -> ConfigError:
+        return ConfigError(
+            f"the teacher found only {seconds:.1f} s without speech in the recordings to train "
+            f"on (at least {MIN_MINED_SECONDS:.0f} s are needed to mine noise from); use "
+            "--method remixit")
+
+    if mined:
+        with_noise = [k for k in order if pairs[k][1].shape[-1] >= MIN_NOISE_SECONDS * rate]
+        if len(with_noise) < 3:   # two to hold back (each remixed with another's), one to train
+            raise too_few(sum(pairs[k][1].shape[-1] for k in with_noise) / rate)
+        n_guard = min(len(with_noise) - 1, max(2, round(guard_share * len(with_noise))))
+        guard = with_noise[:n_guard]
+    else:
+        n_guard = min(len(pairs) - 1, max(1, round(guard_share * len(pairs))))
+        guard = order[:n_guard]
+    held = set(guard)
+    train = [k for k in order if k not in held]
     for k in train:
-        target, noise = pairs[k]
-        audio.write(root / "train" / "speech" / f"{k:05d}.wav", target, rate, subtype="FLOAT")
-        if k in usable and noise.shape[-1] >= target.shape[-1]:
-            audio.write(root / "train" / "noise" / f"{k:05d}.wav", noise, rate, subtype="FLOAT")
-        elif k in usable:
-            short.append(noise)
-    if short:
-        for i, piece in enumerate(segments(torch.cat(short), int(SEGMENT_SECONDS * rate))):
-            audio.write(root / "train" / "noise" / f"pooled{i:05d}.wav", piece, rate, subtype="FLOAT")
-    guard_noises = [k for k in guard if k in usable] or sorted(usable)
+        audio.write(root / "train" / "speech" / f"{k:05d}.wav", pairs[k][0], rate, subtype="FLOAT")
+    if mined:
+        pool = [pairs[k][1] for k in train if pairs[k][1].shape[-1] >= MIN_NOISE_SECONDS * rate]
+        noise_seconds = sum(n.shape[-1] for n in pool) / rate
+        if noise_seconds < MIN_MINED_SECONDS:
+            raise too_few(noise_seconds)
+        noises = segments(torch.cat(pool), int(SEGMENT_SECONDS * rate))
+        names = [f"pooled{i:05d}" for i in range(len(noises))]
+    else:
+        noises, names = [pairs[k][1] for k in train], [f"{k:05d}" for k in train]
+        noise_seconds = sum(n.shape[-1] for n in noises) / rate
+    for name, noise in zip(names, noises):
+        audio.write(root / "train" / "noise" / f"{name}.wav", noise, rate, subtype="FLOAT")
     for i, k in enumerate(guard):
         target = pairs[k][0]
-        noise = pairs[guard_noises[(i + 1) % len(guard_noises)]][1]
-        n = target.shape[-1]
-        audio.write(root / "guard" / "noisy" / f"{k:05d}.wav", target + fit_length(noise, n),
-                    rate, subtype="FLOAT")
-        audio.write(root / "guard" / "clean" / f"{k:05d}.wav", target, rate, subtype="FLOAT")
-    return n_guard
-
-
-def mined_seconds(pairs: list[tuple[torch.Tensor, torch.Tensor]], rate: int) -> float:
-    """Seconds of noise in the pairs' usable noise parts (those `write_sets` keeps)."""
-    lengths = (noise.shape[-1] for _, noise in pairs)
-    return sum(n for n in lengths if n >= MIN_NOISE_SECONDS * rate) / rate
+        if mined:   # the other held-back segments' noise, the next first, repeated to length
+            others = torch.cat([pairs[j][1] for j in guard[i + 1:] + guard[:i]])
+            noise = others.repeat(target.shape[-1] // others.shape[-1] + 1)
+        else:
+            noise = pairs[guard[(i + 1) % len(guard)]][1]
+        n = target.shape[-1] if mined else min(target.shape[-1], noise.shape[-1])
+        audio.write(root / "guard" / "noisy" / f"{k:05d}.wav", target[:n] + noise[:n], rate,
+                    subtype="FLOAT")
+        audio.write(root / "guard" / "clean" / f"{k:05d}.wav", target[:n], rate, subtype="FLOAT")
+    return n_guard, noise_seconds
 
 
 @torch.no_grad()
@@ -272,6 +296,11 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
     if start_model.n_outputs != 1:
         raise ConfigError(f"--student {student}: has {start_model.n_outputs} outputs; a student "
                           "must be a one-output enhancer (e.g. the default)")
+    if method == "noisy_target" and start_model.card.get("trained_with") != "noisy_target":
+        say(f"warning: --method noisy_target teaches a model trained to remove all noise "
+            f"({start_model.card.get('trained_with', 'unknown task')}) to keep some: from the "
+            "shipped default it lost 0.10 PESQ and 1.0 dB SI-SDR on unseen noise "
+            "(metrics/adapt_mined/README.md); --method remixit or mined_remix keep its target")
     rate = start_model.sample_rate
     report = AdaptReport()
     recordings, report.skipped = read_recordings(inputs, rate, out_dir, say)
@@ -290,13 +319,6 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
             pairs += training_pairs(wav, teach.enhance(wav, rate).cpu(), rate, method)
             bar.update(round(wav.shape[-1] / rate))
     report.teacher_seconds = time.time() - started
-    if method != "remixit":
-        report.mined_seconds = mined_seconds(pairs, rate)
-        if report.mined_seconds < MIN_MINED_SECONDS:
-            raise ConfigError(
-                f"--method {method}: the teacher found only {report.mined_seconds:.1f} s without "
-                f"speech in the recordings (at least {MIN_MINED_SECONDS:.0f} s are needed to "
-                "mine noise from); use --method remixit")
     left = minutes * 60 - (time.time() - started)
     if left < 10:
         raise ConfigError(f"--minutes {minutes:g}: the teacher alone took "
@@ -304,7 +326,10 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
 
     work = Path(tempfile.mkdtemp(prefix="sepssl-adapt-"))
     try:
-        write_sets(pairs, work, rate, guard_share, seed)
+        mined = method != "remixit"
+        _, noise_seconds = write_sets(pairs, work, rate, guard_share, seed, mined=mined)
+        if mined:
+            report.mined_seconds = noise_seconds
         report.guard_before_db = guard_score(start_model, work)
         segment = min(3.0, SEGMENT_SECONDS)
         task = (["task.name=noisy_target"] if method == "noisy_target" else

@@ -36,18 +36,28 @@ def test_speech_free_is_where_the_estimate_has_nothing_widened_and_without_short
 def test_speech_free_finds_nothing_when_the_estimate_keeps_everything():
     noisy = torch.from_numpy(voiced(3.0) + noise(3.0))
     assert not activity.speech_free(noisy, noisy, RATE).any()
-    assert activity.join_stretches(noisy, torch.zeros(noisy.shape, dtype=torch.bool)).numel() == 0
+    assert activity.join_stretches(noisy, torch.zeros(noisy.shape, dtype=torch.bool), 80).numel() == 0
 
 
-def test_runs_and_joined_stretches_keep_only_the_masked_samples_faded():
+def test_runs_and_joined_stretches_keep_only_the_masked_samples_crossfaded():
     mask = torch.tensor([0, 1, 1, 1, 0, 0, 1, 1, 0], dtype=torch.bool)
     assert activity.runs(mask) == [(1, 4), (6, 8)]
     assert activity.runs(torch.ones(3, dtype=torch.bool)) == [(0, 3)]
-    wav = torch.ones(2000)
+    wav = torch.cat([torch.ones(1000), torch.full((1000,), 3.0)])
     mask = torch.zeros(2000, dtype=torch.bool)
-    mask[100:600] = True
-    mask[1000:1400] = True
+    mask[100:600] = True          # 500 samples of 1
+    mask[1000:1400] = True        # 400 samples of 3
     joined = activity.join_stretches(wav, mask, fade=80)
-    assert joined.shape == (900,)
-    assert joined[0] < 0.05 and joined[499] < 0.05 and joined[500] < 0.05   # faded ends
-    assert torch.equal(joined[80:420], torch.ones(340))                     # untouched middle
+    assert joined.shape == (500 + 400 - 80,)
+    assert torch.equal(joined[:420], torch.ones(420)) and torch.equal(joined[500:], torch.full((320,), 3.0))
+    middle = joined[420:500]      # the crossfade: from one level to the other, no dip
+    assert torch.all(middle >= 1) and torch.all(middle <= 3) and torch.all(middle.diff() >= 0)
+
+
+@pytest.mark.parametrize("pause, kept", [(0.26, True), (0.24, False)])
+def test_a_pause_shorter_than_min_seconds_is_not_mined(pause, kept):
+    speech = speech_in([(0.0, 1.0), (1.0 + pause, 2.0 + pause)], 2.0 + pause)
+    noisy = speech + 0.01 * torch.randn(speech.shape, generator=torch.Generator().manual_seed(1))
+    free = activity.speech_free(noisy, speech, RATE, guard_seconds=0.0,
+                                min_seconds=0.25)
+    assert bool(free.any()) == kept

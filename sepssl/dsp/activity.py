@@ -10,7 +10,11 @@ judge the noisy recording, not what the enhancer already separated, and adds a d
 """
 from __future__ import annotations
 
+import math
+
 import torch
+
+from .overlap_add import fade_in
 
 EPS = 1e-10
 
@@ -56,7 +60,7 @@ def speech_free(noisy: torch.Tensor, speech: torch.Tensor, sample_rate: int,
         has_speech = torch.nn.functional.max_pool1d(has_speech[None, None], 2 * widen + 1,
                                                     stride=1, padding=widen)[0, 0]
     free = has_speech < 0.5
-    shortest = max(1, round(min_seconds / frame_seconds))
+    shortest = max(1, math.ceil(min_seconds / frame_seconds - 1e-9))
     for start, end in runs(free):
         if end - start < shortest:
             free[start:end] = False
@@ -64,7 +68,14 @@ def speech_free(noisy: torch.Tensor, speech: torch.Tensor, sample_rate: int,
 
 
 def runs(mask: torch.Tensor) -> list[tuple[int, int]]:
-    """The `[start, end)` index ranges where a boolean `(time,)` mask is True, in order."""
+    """Where a mask is True, as runs.
+
+    Args:
+        mask (torch.Tensor): Boolean, shape `(time,)`.
+
+    Returns:
+        list[tuple[int, int]]: The `[start, end)` index ranges of its True runs, in order.
+    """
     edges = torch.diff(mask.to(torch.int8), prepend=mask.new_zeros(1, dtype=torch.int8),
                        append=mask.new_zeros(1, dtype=torch.int8))
     starts = torch.nonzero(edges == 1).flatten().tolist()
@@ -72,25 +83,27 @@ def runs(mask: torch.Tensor) -> list[tuple[int, int]]:
     return list(zip(starts, ends))
 
 
-def join_stretches(wav: torch.Tensor, mask: torch.Tensor, fade: int = 80) -> torch.Tensor:
-    """The samples of `wav` where `mask` is True, runs joined end to end, each faded in and out
-    over `fade` samples so that the joins do not click.
+def join_stretches(wav: torch.Tensor, mask: torch.Tensor, fade: int) -> torch.Tensor:
+    """The runs of `wav` where `mask` is True, joined end to end with `fade`-sample sin²
+    crossfades (shorter for short runs), so that the joins neither click nor dip to silence.
 
     Args:
         wav (torch.Tensor): Signal, shape `(time,)`.
         mask (torch.Tensor): Boolean, shape `(time,)`.
-        fade (int): Fade length in samples (shortened for shorter runs).
+        fade (int): Crossfade length in samples.
 
     Returns:
-        torch.Tensor: Shape `(mask.sum(),)`; empty when the mask is all False.
+        torch.Tensor: Shape `(time',)`: the masked samples less the crossfades' overlaps;
+            empty when the mask is all False.
     """
-    pieces = []
+    out = wav.new_zeros(0)
     for start, end in runs(mask):
-        piece = wav[start:end].clone()
-        n = min(fade, piece.shape[-1] // 2)
-        if n > 0:
-            ramp = torch.linspace(0, 1, n + 2, dtype=wav.dtype, device=wav.device)[1:-1]
-            piece[:n] *= ramp
-            piece[-n:] *= ramp.flip(0)
-        pieces.append(piece)
-    return torch.cat(pieces) if pieces else wav.new_zeros(0)
+        piece = wav[start:end]
+        n = min(fade, out.shape[-1] // 2, piece.shape[-1] // 2)
+        if n < 1:
+            out = torch.cat([out, piece])
+            continue
+        ramp = fade_in(n, wav)
+        middle = out[-n:] * (1 - ramp) + piece[:n] * ramp
+        out = torch.cat([out[:-n], middle, piece[n:]])
+    return out
