@@ -187,7 +187,8 @@ def test_adapt_from_noise_mined_in_pauses(tmp_path, tiny_model):
         assert card["trained_with"] == "noisy_target" and card["method"] == "noisy_target"
 
 
-def test_too_few_pauses_to_mine_is_one_clear_error(recordings, tmp_path, tiny_model, monkeypatch):
+def test_too_few_pauses_to_mine_is_one_clear_error(recordings, tmp_path, tiny_model, monkeypatch,
+                                                   capsys):
     import sepssl.adapt as ad
 
     class KeepsEverything:   # a teacher that finds speech everywhere: no pauses
@@ -204,6 +205,11 @@ def test_too_few_pauses_to_mine_is_one_clear_error(recordings, tmp_path, tiny_mo
     with pytest.raises(ConfigError, match="--method nope: unknown"):
         adapt([str(recordings / "in")], tmp_path / "out", method="nope")
     assert not (tmp_path / "out").exists()
+    rc = cli.main(["adapt", str(recordings / "in"), "-o", str(tmp_path / "o"), "--student",
+                   str(student), "--method", "noisy_target", "-q"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and not (tmp_path / "o").exists()
+    assert "use --method remixit" in err[-1] and "Traceback" not in "\n".join(err)
 
 
 def test_the_cli_offers_the_library_methods():
