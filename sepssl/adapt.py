@@ -150,8 +150,9 @@ def write_sets(pairs: list[tuple[torch.Tensor, torch.Tensor]], root: Path, rate:
         seed: seeds the choice of the held-back segments.
         mined: the noise parts were mined from pauses (`mined_remix`, `noisy_target`): a part
             under `MIN_NOISE_SECONDS` is left out, the guard is drawn from segments with one
-            (at least two; each is remixed with the others' noise), and the training parts are pooled and cut into segments again, so that short
-            pieces are not repeated to fill a crop. Otherwise (`remixit`) each noise part is
+            (at least two; each is remixed with the others' noise), and the training parts
+            are pooled and cut into segments again, so that short pieces are not repeated to
+            fill a crop. Otherwise (`remixit`) each noise part is
             the segment's residual and guard_i = target_i + noise_(i+1), cut to the shorter.
     Returns:
         The number of guard segments, and the seconds of noise in the training set.
@@ -166,8 +167,8 @@ def write_sets(pairs: list[tuple[torch.Tensor, torch.Tensor]], root: Path, rate:
             f"on (at least {MIN_MINED_SECONDS:.0f} s are needed to mine noise from); use "
             "--method remixit")
 
+    with_noise = [k for k in order if pairs[k][1].shape[-1] >= MIN_NOISE_SECONDS * rate]
     if mined:
-        with_noise = [k for k in order if pairs[k][1].shape[-1] >= MIN_NOISE_SECONDS * rate]
         if len(with_noise) < 3:   # two to hold back (each remixed with another's), one to train
             raise too_few(sum(pairs[k][1].shape[-1] for k in with_noise) / rate)
         n_guard = min(len(with_noise) - 1, max(2, round(guard_share * len(with_noise))))
@@ -180,7 +181,7 @@ def write_sets(pairs: list[tuple[torch.Tensor, torch.Tensor]], root: Path, rate:
     for k in train:
         audio.write(root / "train" / "speech" / f"{k:05d}.wav", pairs[k][0], rate, subtype="FLOAT")
     if mined:
-        pool = [pairs[k][1] for k in train if pairs[k][1].shape[-1] >= MIN_NOISE_SECONDS * rate]
+        pool = [pairs[k][1] for k in with_noise if k not in held]
         noise_seconds = sum(n.shape[-1] for n in pool) / rate
         if noise_seconds < MIN_MINED_SECONDS:
             raise too_few(noise_seconds)
