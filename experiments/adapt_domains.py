@@ -11,7 +11,13 @@ disjoint part with clean references (`score/noisy`, `score/clean`):
   v2: also hydrogen-drumkits and qabcs-data);
 - `reverberant`: the reverberant rooms;
 - `telephone`: every test file through a telephone channel (8 kHz, 300–3400 Hz band), noisy and
-  clean alike.
+  clean alike;
+- `voice_call`: every test file's noisy recording through a lossy codec round-trip (per file,
+  seeded: G.722, or Opus at 6–32 kbit/s), its clean reference cut to the band the codec kept
+  (`sepssl.codecs`, as `task.recording_chain.codec_p` trains);
+- `rooms`: the dry test files with their speech in a room of `sepssl.data.rooms.varied_rir`
+  (small rooms to halls; rooms drawn from seeds training's room bank never uses), at the dry
+  speech's level, and the file's own noise added back; the clean reference stays dry.
 
     python experiments/adapt_domains.py --corpus corpus --out runs/adapt_domains
 
@@ -25,10 +31,13 @@ import csv
 import random
 from pathlib import Path
 
+import numpy as np
 import torch
 import torchaudio.functional as AF
 
-from sepssl import audio
+from sepssl import audio, codecs
+from sepssl.data.rooms import varied_rir
+from sepssl.dsp.reverb import reverberate
 from sepssl.data import realspeech
 from sepssl.data.corpus.splits import TEST_ONLY_NOISE
 
@@ -41,7 +50,10 @@ DOMAINS = {
     "unseen_noise": lambda r: any(p in r["noise_source"] for p in TEST_ONLY_NOISE),
     "reverberant": lambda r: r["reverberant"] == "1",
     "telephone": lambda r: True,
+    "voice_call": lambda r: True,
+    "rooms": lambda r: r["reverberant"] == "0",
 }
+ROOM_SEED = 10_000   # the rooms' seeds start here; training's bank uses reverb_seed (0) only
 
 
 def telephone(wav: torch.Tensor, rate: int) -> torch.Tensor:
@@ -49,6 +61,27 @@ def telephone(wav: torch.Tensor, rate: int) -> torch.Tensor:
     narrow = audio.resample(wav, rate, 8000)
     narrow = AF.lowpass_biquad(AF.highpass_biquad(narrow, 8000, 300.0), 8000, 3400.0)
     return audio.resample(narrow, 8000, rate)[..., : wav.shape[-1]]
+
+
+def voice_call(noisy: torch.Tensor, clean: torch.Tensor, rate: int, key: str
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """`noisy` `(1, time)` through a codec chosen by `key`, `clean` cut to the codec's band."""
+    pick = random.Random(key)
+    name = "g722" if pick.random() < 0.5 else "opus"
+    kbps = pick.uniform(6.0, 32.0)
+    coded = codecs.round_trip(noisy, [name], [kbps], rate)
+    top = codecs.codec_band(noisy, coded, rate)
+    keep = (torch.fft.rfftfreq(clean.shape[-1], 1 / rate) <= top).to(clean.dtype)
+    return coded, torch.fft.irfft(torch.fft.rfft(clean) * keep, n=clean.shape[-1])
+
+
+def in_room(noisy: torch.Tensor, clean: torch.Tensor, rate: int, index: int) -> torch.Tensor:
+    """The noisy file `(1, time)` with its speech in room `ROOM_SEED + index`: the room's
+    speech at the dry speech's level, plus the file's noise (noisy − clean)."""
+    rir = varied_rir(np.random.default_rng(ROOM_SEED + index), rate)
+    wet = reverberate(clean, torch.from_numpy(rir.h)[None], torch.tensor([rir.direct]))
+    wet = wet * clean.pow(2).mean().sqrt() / wet.pow(2).mean().sqrt().clamp_min(1e-8)
+    return wet + (noisy - clean)
 
 
 def build(corpus: Path, out: Path, seed: int = 0) -> dict[str, dict[str, int]]:
@@ -63,11 +96,18 @@ def build(corpus: Path, out: Path, seed: int = 0) -> dict[str, dict[str, int]]:
             for r in items:
                 name = Path(r["path"]).name
                 kinds = ("noisy",) if part == "adapt" else ("noisy", "clean")
+                wavs = {kind: audio.read(corpus / "test" / kind / name) for kind in ("noisy", "clean")}
+                rate = wavs["noisy"][1]
+                wavs = {kind: w for kind, (w, _) in wavs.items()}
+                if domain == "telephone":
+                    wavs = {kind: telephone(w, rate) for kind, w in wavs.items()}
+                elif domain == "voice_call":
+                    wavs["noisy"], wavs["clean"] = voice_call(wavs["noisy"], wavs["clean"], rate,
+                                                              f"{seed}-{r['id']}")
+                elif domain == "rooms":
+                    wavs["noisy"] = in_room(wavs["noisy"], wavs["clean"], rate, int(r["id"][5:]))
                 for kind in kinds:
-                    wav, rate = audio.read(corpus / "test" / kind / name)
-                    if domain == "telephone":
-                        wav = telephone(wav, rate)
-                    audio.write(out / domain / part / kind / name, wav, rate)
+                    audio.write(out / domain / part / kind / name, wavs[kind], rate)
         counts[domain] = {part: len(items) for part, items in parts.items()}
     return counts
 

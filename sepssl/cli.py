@@ -26,7 +26,7 @@ def _data(args) -> int:
         print(f"two-talker mixtures written to {args.out}: {counts}")
         return 0
     summary = build_corpus(args.out, size=args.size, seed=args.seed, cache_dir=args.cache,
-                           progress=not args.quiet)
+                           progress=not args.quiet, fullband=args.fullband)
     print(corpus_summary(summary, args.out))
     return 0
 
@@ -38,6 +38,10 @@ def corpus_summary(summary: dict, out) -> str:
         hours = summary.get("hours", {}).get(split, {})
         parts = [f"{n} {kind} files ({60 * hours.get(kind, 0):.1f} min)" for kind, n in kinds.items()]
         lines.append(f"  {split}: " + ", ".join(parts))
+    for split, part in summary.get("fullband", {}).get("splits", {}).items():
+        lines.append(f"  fullband/{split}: {part['speech_files']} speech clips "
+                     f"({60 * part['speech_hours']:.1f} min, {len(part['voices'])} voices), "
+                     f"{part['noise_files']} noise files ({60 * part['noise_hours']:.1f} min)")
     sources = summary.get("sources", {})
     speech = [p["name"] for p in sources.get("real_speech_packages", [])]
     noise = [p["name"] for p in sources.get("real_noise_packages", [])]
@@ -282,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--two-talker-from", metavar="CORPUS", default=None,
                    help="instead: two-talker mixtures from CORPUS's clean speech (separation)")
     d.add_argument("--cache", default=None, help="download / decode cache (default ~/.cache/sepssl)")
+    d.add_argument("--fullband", action="store_true",
+                   help="also write fullband/: the real speech and noise recorded at 44.1 / 48 kHz, "
+                        "at their own rate, in the same splits")
     d.add_argument("-q", "--quiet", action="store_true")
     d.set_defaults(run=_data)
 

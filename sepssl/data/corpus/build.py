@@ -22,12 +22,12 @@ from .workers import run_jobs, warm_up
 
 NOISE_PACKAGES = noise.PACKAGES
 #: What `out_dir` may hold to be replaced: an earlier corpus.
-_CORPUS_ENTRIES = ("train", "valid", "test", "test_real", "manifests", "corpus.json")
+_CORPUS_ENTRIES = ("train", "valid", "test", "test_real", "fullband", "manifests", "corpus.json")
 
 
 def build_corpus(out_dir: str | os.PathLike, size: str = "small", seed: int = 0,
                  cache_dir: str | os.PathLike | None = None, progress: bool = True,
-                 *, workers: int = 2) -> dict:
+                 *, workers: int = 2, fullband: bool = False) -> dict:
     """Build the corpus into `out_dir` and return the summary written to `corpus.json`.
 
     Same seed, size and package versions give byte-identical wav files and manifests, whatever
@@ -44,6 +44,8 @@ def build_corpus(out_dir: str | os.PathLike, size: str = "small", seed: int = 0,
         cache_dir: the download / decode cache (default `~/.cache/sepssl`).
         progress: show progress bars.
         workers: processes for synthesis and mixing; 1 or less renders in this process.
+        fullband: also write `fullband/`, the real speech and noise recorded at 44.1 / 48 kHz
+            at their own rate (`sepssl.data.fullband`); the 16 kHz files are the same either way.
 
     Returns:
         The content of corpus.json: sources and package versions, counts, hours, speakers,
@@ -96,7 +98,13 @@ def build_corpus(out_dir: str | os.PathLike, size: str = "small", seed: int = 0,
                          noise_pool, rirs, missing)
     write_manifests(out, rows)
     link_real_test(out, rows)
+    if fullband:
+        from ..fullband import build_fullband
+
+        made = build_fullband(out, speech_pkgs, real_speakers, noise_pool, seed)
     summary = summarise(record, rows, time.time() - t0)
+    if fullband:
+        summary["fullband"] = made
     write_summary(out, summary)
     return summary
 

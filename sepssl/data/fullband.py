@@ -1,0 +1,217 @@
+"""The full-band part of the corpus (`sepssl data --fullband`): real speech and real noise whose
+sources are recorded at 44.1 or 48 kHz, at their own rate, for training full-band models.
+
+Why: the corpus proper is 16 kHz, so nothing in it can teach a model the band above 8 kHz.
+Here each real voice and noise file keeps the split the 16 kHz corpus gave it (so the two never
+disagree on which voice or noise file a split holds), and only what really has a full band goes
+in: a speech file when its band above 8 kHz comes and goes with the speech (not a hiss floor;
+KLettres has both), a noise file when its package recorded it at 44.1 / 48 kHz. Speech goes as
+one voice's utterances joined with short pauses into clips of about `CLIP_SECONDS` (files in
+path order), noise as its files, each cut to `NOISE_SECONDS`; each clean clip also gets a noisy
+twin: a noise file of its split at an SNR of -5…20 dB (the corpus's range), seeded.
+
+Layout: `fullband/{train,valid,test}/{clean,noisy,noise}/*.wav` (16-bit; `noisy/` and `clean/`
+are paired by name, so valid and test can be scored with `sepssl evaluate` as they are), e.g.
+
+    sepssl train noisy_target --set sample_rate=48000 \
+      --set data.train_speech=CORPUS/fullband/train/noisy \
+      --set data.train_noise=CORPUS/fullband/train/noise --set data.valid=CORPUS/fullband/valid
+
+(the loader resamples the 44.1 kHz files to the run's rate).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+
+from .. import audio
+from .corpus.seeds import derive_rng
+from .debian import Package
+from .noise import NoiseFile
+from .realspeech import source
+from .tts import trim_silence
+
+FULL_RATES = (44100, 48000)
+SPLIT_HZ = 8000.0
+CLIP_SECONDS = 8.0
+GAP_SECONDS = 0.2
+NOISE_SECONDS = 30.0
+SNR_RANGE = (-5.0, 20.0)
+PEAK = 0.95
+
+
+def upper_band_is_speech(x: np.ndarray, rate: int) -> bool:
+    """Whether `x` `(time,)` has content above 8 kHz that comes and goes with the speech: its
+    frame levels there spread over at least 20 dB (a hiss floor does not), and that band holds
+    at least -40 dB of the whole."""
+    n = 1024
+    if len(x) < 4 * n or rate <= 2 * SPLIT_HZ:
+        return False
+    frames = np.lib.stride_tricks.sliding_window_view(x, n)[::n // 2] * np.hanning(n)
+    power = np.abs(np.fft.rfft(frames, axis=-1)) ** 2
+    upper = np.fft.rfftfreq(n, 1 / rate) >= SPLIT_HZ
+    level = 10 * np.log10(power[:, upper].sum(1) + 1e-12)
+    share = power[:, upper].sum() / (power.sum() + 1e-20)
+    return bool(np.percentile(level, 95) - np.percentile(level, 10) >= 20 and share > 1e-4)
+
+
+def voice_utterances(pkg: Package, voices: set[str]) -> dict[tuple[str, int], list[np.ndarray]]:
+    """The full-band utterances of `voices` in a real-speech package, by (voice, rate).
+
+    Utterances are the package's files at 44.1 / 48 kHz (mono, silence trimmed, duplicates
+    by content kept once) whose upper band is speech; packages decoded by other means
+    (G.722, GSM) are narrowband and give none.
+    """
+    rule = source(pkg.name)
+    found: dict[tuple[str, int], list[np.ndarray]] = {}
+    if rule.decode != "soundfile":
+        return found
+    seen: set[bytes] = set()
+    for f in sorted(p for p in pkg.root.rglob("*") if p.is_file()):
+        hit = rule.voice_of(f.relative_to(pkg.root).as_posix())
+        if not hit or hit[0] not in voices:
+            continue
+        try:
+            if sf.info(f).samplerate not in FULL_RATES:
+                continue
+            x, rate = sf.read(f, dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError):   # unreadable: the 16 kHz build counts it
+            continue
+        digest = hashlib.md5(x.tobytes()).digest()
+        if digest in seen:
+            continue
+        seen.add(digest)
+        x = trim_silence(x.mean(1).astype(np.float64), rate, floor_db=-45.0).astype(np.float32)
+        if len(x) >= int(0.3 * rate) and upper_band_is_speech(x, rate):
+            found.setdefault((hit[0], rate), []).append(x)
+    return found
+
+
+def join_clips(utterances: Sequence[np.ndarray], rate: int) -> list[np.ndarray]:
+    """Utterances in order, joined with `GAP_SECONDS` pauses into clips of at least
+    `CLIP_SECONDS` (the last may be shorter, a longer utterance stays whole)."""
+    gap = np.zeros(int(GAP_SECONDS * rate), np.float32)
+    clips, parts, length = [], [], 0
+    for u in utterances:
+        parts += [u, gap]
+        length += len(u) + len(gap)
+        if length >= CLIP_SECONDS * rate:
+            clips.append(np.concatenate(parts[:-1]))
+            parts, length = [], 0
+    if parts:
+        clips.append(np.concatenate(parts[:-1]))
+    return clips
+
+
+def _name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
+
+
+def _write(path: Path, x: np.ndarray, rate: int) -> float:
+    audio.write(path, torch.from_numpy(np.ascontiguousarray(x))[None], rate, subtype="PCM_16")
+    return len(x) / rate
+
+
+def noisy_twin(clean: np.ndarray, noise: np.ndarray, snr_db: float,
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """`clean` `(time,)` plus a random stretch of `noise` (repeated when short; not a silent
+    one) at `snr_db`; both scaled alike when the mixture would peak above `PEAK`.
+
+    Returns:
+        (noisy, clean), float32, the length of `clean`.
+    """
+    n = len(clean)
+    looped = np.tile(noise, -(-(n + len(noise)) // len(noise)))
+    power = lambda v: float(np.mean(v.astype(np.float64) ** 2)) + 1e-12  # noqa: E731
+    for _ in range(10):           # a stretch that is not one of the file's silences
+        start = int(rng.integers(len(noise)))
+        stretch = looped[start:start + n]
+        if power(stretch) > 1e-3 * power(noise):
+            break
+    stretch = stretch * np.sqrt(power(clean) / power(stretch) / 10 ** (snr_db / 10))
+    noisy = clean + stretch
+    scale = min(1.0, PEAK / max(float(np.abs(noisy).max()), 1e-12))
+    return (noisy * scale).astype(np.float32), (clean * scale).astype(np.float32)
+
+
+def build_fullband(out: Path, speech_pkgs: Sequence[Package],
+                   voices: Mapping[str, Sequence[str]],
+                   noise_pool: Mapping[str, Mapping[str, Sequence[NoiseFile]]],
+                   seed: int = 0) -> dict:
+    """Write `out/fullband/` and say what it holds.
+
+    Args:
+        out: the corpus folder.
+        speech_pkgs: the real-speech packages the corpus was built from.
+        voices: split -> the real voices the 16 kHz corpus put there.
+        noise_pool: split -> package -> its noise files in that split (the corpus's own).
+        seed: the corpus seed (which noise and SNR each noisy twin gets).
+
+    Returns:
+        For corpus.json: per split the voices, speech files and hours, noise packages, files
+        and hours, with the rates and rules.
+    """
+    split_of = {v: s for s, vs in voices.items() for v in vs}
+    summary: dict = {"rates_hz": list(FULL_RATES), "clip_seconds": CLIP_SECONDS,
+                     "noise_seconds": NOISE_SECONDS, "snr_db_range": list(SNR_RANGE),
+                     "speech_rule": "upper band (above 8 kHz) frame levels spread >= 20 dB",
+                     "splits": {s: {"voices": [], "speech_files": 0, "speech_hours": 0.0,
+                                    "noise_packages": [], "noise_files": 0, "noise_hours": 0.0}
+                                for s in voices}}
+    noises: dict[str, list[Path]] = {s: [] for s in summary["splits"]}
+    for split, packages in noise_pool.items():
+        part = summary["splits"].get(split)
+        if part is None:
+            continue
+        for package, files in packages.items():
+            for nf in files:
+                try:
+                    info = sf.info(nf.path)
+                    if info.samplerate not in FULL_RATES:
+                        continue
+                    x, rate = sf.read(nf.path, dtype="float32", always_2d=True,
+                                      frames=int(NOISE_SECONDS * info.samplerate))
+                except (sf.LibsndfileError, RuntimeError):
+                    continue
+                x = np.nan_to_num(x.mean(1))
+                if not np.abs(x).max() > 1e-4:       # silent: nothing to learn from
+                    continue
+                stem = _name(f"{nf.package}:{Path(nf.rel).with_suffix('')}")
+                path = out / "fullband" / split / "noise" / f"{stem}.wav"
+                if path in noises[split]:          # a.ogg beside a.wav
+                    path = path.with_name(f"{stem}-{len(noises[split])}.wav")
+                seconds = _write(path, x / max(1.0, float(np.abs(x).max())), rate)
+                noises[split].append(path)
+                part["noise_files"] += 1
+                part["noise_hours"] += seconds / 3600
+                if package not in part["noise_packages"]:
+                    part["noise_packages"].append(package)
+    for pkg in speech_pkgs:
+        for (voice, rate), utts in voice_utterances(pkg, set(split_of)).items():
+            split = split_of[voice]
+            part = summary["splits"][split]
+            rng = derive_rng(seed, "fullband", voice, rate)
+            for k, clip in enumerate(join_clips(utts, rate)):
+                name = f"{_name(voice)}-{rate // 100}-{k:04d}.wav"
+                folder = out / "fullband" / split
+                if noises[split]:
+                    pick = noises[split][int(rng.integers(len(noises[split])))]
+                    noise, _ = audio.read(pick, rate, check=False)
+                    noisy, clip = noisy_twin(clip, noise.mean(0).numpy(),
+                                             float(rng.uniform(*SNR_RANGE)), rng)
+                    _write(folder / "noisy" / name, noisy, rate)
+                seconds = _write(folder / "clean" / name, clip, rate)
+                part["speech_files"] += 1
+                part["speech_hours"] += seconds / 3600
+            if voice not in part["voices"]:
+                part["voices"].append(voice)
+    for part in summary["splits"].values():
+        part["speech_hours"] = round(part["speech_hours"], 3)
+        part["noise_hours"] = round(part["noise_hours"], 3)
+    return summary
