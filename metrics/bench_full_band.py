@@ -37,6 +37,7 @@ from benchlib import machine  # noqa: E402
 from sepssl import audio, load_model  # noqa: E402
 from sepssl.data import noise as noise_data  # noqa: E402
 from sepssl.data.realspeech import klettres_voice  # noqa: E402
+from sepssl.data.fullband import upper_band_is_speech  # noqa: E402
 from sepssl.dsp import mixing  # noqa: E402
 from sepssl.enhance import enhance_signal  # noqa: E402
 from sepssl.evaluation.summary import stats  # noqa: E402
@@ -55,20 +56,6 @@ def band_power(x: np.ndarray, rate: int, low: float, high: float) -> float:
 
 def db(a: float, b: float) -> float:
     return 10 * np.log10(a / b)
-
-
-def upper_band_is_speech(x: np.ndarray, rate: int) -> bool:
-    """Whether `x` has content above 8 kHz that comes and goes with the speech (frame levels
-    there spread over at least 20 dB, and at least -40 dB of the whole), not a hiss floor."""
-    n = 1024
-    frames = np.lib.stride_tricks.sliding_window_view(x, n)[::n // 2] * np.hanning(n)
-    if len(frames) < 4:
-        return False
-    power = np.abs(np.fft.rfft(frames, axis=-1)) ** 2
-    upper = np.fft.rfftfreq(n, 1 / rate) >= SPLIT_HZ
-    level = 10 * np.log10(power[:, upper].sum(1) + 1e-12)
-    return (np.percentile(level, 95) - np.percentile(level, 10) >= 20
-            and db(power[:, upper].sum(), power.sum()) > -40)
 
 
 def utterances(per_voice: int, clips: int, rng: np.random.Generator) -> tuple[list, dict]:

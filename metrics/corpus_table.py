@@ -46,10 +46,23 @@ def noise_table(d: dict) -> str:
     return "\n".join(lines)
 
 
+def fullband_table(d: dict) -> str:
+    """`sepssl data --fullband`: per split its voices, clips and minutes of 44.1 / 48 kHz
+    speech and noise."""
+    lines = ["| split | voices | speech clips | speech minutes | noise packages | noise files | "
+             "noise minutes |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for split, part in d["fullband"]["splits"].items():
+        lines.append(f"| {split} | {len(part['voices'])} | {part['speech_files']} | "
+                     f"{60 * part['speech_hours']:.1f} | {len(part['noise_packages'])} | "
+                     f"{part['noise_files']} | {60 * part['noise_hours']:.1f} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     d = json.loads(open(sys.argv[1]).read())
     hours = d["hours"]
-    print(f"# Corpus sources (`sepssl data --size {d['size']}`, seed {d['seed']})\n")
+    flags = " --fullband" if "fullband" in d else ""
+    print(f"# Corpus sources (`sepssl data --size {d['size']}{flags}`, seed {d['seed']})\n")
     print(f"Made by `python metrics/corpus_table.py {sys.argv[1]}` from the build's corpus.json "
           f"(built in {d['build_seconds']:.0f} s).\n")
     print(f"Hours: train {hours['train']['noisy']:.2f} noisy (+ the same clean, "
@@ -61,6 +74,10 @@ def main() -> None:
     print(speech_table(d) + "\n")
     print("## Real noise (files split 70/10/20 by duration within a package, or test only)\n")
     print(noise_table(d) + "\n")
+    if "fullband" in d:
+        print("## Full band (`--fullband`: real speech and noise recorded at 44.1 / 48 kHz, at "
+              "their own rate; speech only where its band above 8 kHz is speech)\n")
+        print(fullband_table(d) + "\n")
     print("Text-to-speech: " + ", ".join(f"{k} {v}" for k, v in d["sources"]["tts_engines"].items())
           + ".")
 

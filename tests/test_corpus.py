@@ -44,7 +44,7 @@ def rows(corpus):
 def _digest(root: Path) -> str:
     h = hashlib.sha256()
     for p in sorted(root.rglob("*")):
-        if p.is_file() and p.name != "corpus.json":
+        if p.is_file() and p.name != "corpus.json" and p.relative_to(root).parts[0] != "fullband":
             h.update(str(p.relative_to(root)).encode())
             h.update(p.read_bytes())
     return h.hexdigest()
@@ -54,8 +54,9 @@ def test_same_seed_same_files(corpus, tmp_path):
     from sepssl.data.corpus import build_corpus
     out, _ = corpus
     again = tmp_path / "again"
-    build_corpus(again, "small", seed=3, progress=False, workers=1)
-    assert _digest(out) == _digest(again)
+    summary = build_corpus(again, "small", seed=3, progress=False, workers=1, fullband=True)
+    assert _digest(out) == _digest(again)          # --fullband leaves the 16 kHz files be
+    assert set(summary["fullband"]["splits"]) == {"train", "valid", "test"}
 
 
 def test_manifests_match_files(corpus, rows):
