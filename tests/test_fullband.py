@@ -67,7 +67,8 @@ def test_noisy_twin_is_at_its_snr_and_scaled_with_its_clean():
 def _package(root: Path) -> Package:
     """A made-up speech package: voice v1 at 44.1 kHz (two full-band files, one of them twice,
     one narrowband), v1 at 16 kHz (narrowband rate), and a file no voice rule takes."""
-    files = {"v1/a.wav": (_syllables(44100, 9, 0), 44100), "v1/b.wav": (_syllables(44100, 2, 1), 44100),
+    files = {"v1/a.wav": (_syllables(44100, 9, 0), 44100),
+             "v1/b.wav": (_syllables(44100, 2, 1), 44100),
              "v1/copy_of_a.wav": (_syllables(44100, 9, 0), 44100),
              "v1/narrow.wav": (_syllables(44100, 2, 2, upper=False), 44100),
              "v1/low_rate.wav": (_syllables(16000, 2, 3), 16000),
