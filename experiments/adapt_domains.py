@@ -16,8 +16,8 @@ disjoint part with clean references (`score/noisy`, `score/clean`):
   seeded: G.722, or Opus at 6–32 kbit/s), its clean reference cut to the band the codec kept
   (`sepssl.codecs`, as `task.recording_chain.codec_p` trains);
 - `rooms`: the dry test files with their speech in a room of `sepssl.data.rooms.varied_rir`
-  (small rooms to halls; rooms drawn from seeds training's room bank never uses), at the dry
-  speech's level, and the file's own noise added back; the clean reference stays dry.
+  (small rooms to halls; rooms drawn from seeds training's room bank never uses), direct path
+  at gain 1, and the file's own noise added back; the clean reference stays dry.
 
     python experiments/adapt_domains.py --corpus corpus --out runs/adapt_domains
 
@@ -70,18 +70,19 @@ def voice_call(noisy: torch.Tensor, clean: torch.Tensor, rate: int, key: str
     name = "g722" if pick.random() < 0.5 else "opus"
     kbps = pick.uniform(6.0, 32.0)
     coded = codecs.round_trip(noisy, [name], [kbps], rate)
-    top = codecs.codec_band(noisy, coded, rate)
-    keep = (torch.fft.rfftfreq(clean.shape[-1], 1 / rate) <= top).to(clean.dtype)
-    return coded, torch.fft.irfft(torch.fft.rfft(clean) * keep, n=clean.shape[-1])
+    return coded, codecs.cut_band(clean, codecs.codec_band(noisy, coded, rate), rate)
 
 
-def in_room(noisy: torch.Tensor, clean: torch.Tensor, rate: int, index: int) -> torch.Tensor:
-    """The noisy file `(1, time)` with its speech in room `ROOM_SEED + index`: the room's
-    speech at the dry speech's level, plus the file's noise (noisy − clean)."""
+def in_room(noisy: torch.Tensor, clean: torch.Tensor, rate: int, index: int
+            ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The pair `(1, time)` with its speech in room `ROOM_SEED + index`: the room's speech
+    (direct path at gain 1, aligned with the dry reference, the corpus's convention) plus the
+    file's noise (noisy − clean); both scaled alike when the mixture would peak above 0.95."""
     rir = varied_rir(np.random.default_rng(ROOM_SEED + index), rate)
     wet = reverberate(clean, torch.from_numpy(rir.h)[None], torch.tensor([rir.direct]))
-    wet = wet * clean.pow(2).mean().sqrt() / wet.pow(2).mean().sqrt().clamp_min(1e-8)
-    return wet + (noisy - clean)
+    mixed = wet + (noisy - clean)
+    scale = min(1.0, 0.95 / float(mixed.abs().max().clamp_min(1e-8)))
+    return mixed * scale, clean * scale
 
 
 def build(corpus: Path, out: Path, seed: int = 0) -> dict[str, dict[str, int]]:
@@ -105,7 +106,9 @@ def build(corpus: Path, out: Path, seed: int = 0) -> dict[str, dict[str, int]]:
                     wavs["noisy"], wavs["clean"] = voice_call(wavs["noisy"], wavs["clean"], rate,
                                                               f"{seed}-{r['id']}")
                 elif domain == "rooms":
-                    wavs["noisy"] = in_room(wavs["noisy"], wavs["clean"], rate, int(r["id"][5:]))
+                    number = int(r["id"].rsplit("-", 1)[1])
+                    wavs["noisy"], wavs["clean"] = in_room(wavs["noisy"], wavs["clean"], rate,
+                                                           number)
                 for kind in kinds:
                     audio.write(out / domain / part / kind / name, wavs[kind], rate)
         counts[domain] = {part: len(items) for part, items in parts.items()}

@@ -5,7 +5,8 @@ level sets the bitrate), G.722 through the `g722` package the corpus already dec
 prompts with. Both are CPU libraries that take one signal at a time, so the batched recording
 chain (`sepssl.tasks.recording_chain`) sends only the rows that go through a codec here, one by
 one; what is hand-written is only the glue: the bitrate → compression-level map (measured, below),
-G.722's delay, and the band a codec removed (`codec_band`), so that the target can lose it too.
+G.722's delay, and the band a codec removed (`codec_band`, `cut_band`), so that the target can
+lose it too.
 """
 from __future__ import annotations
 
@@ -21,10 +22,12 @@ OPUS_RATES = (8000, 12000, 16000, 24000, 48000)   # the rates libopus codes
 G722_RATE = 16000
 G722_DELAY = 22   # samples at 16 kHz: its QMF analysis + synthesis (cross-correlation, tests)
 
-# libsndfile's Opus compression level moves the bitrate linearly from about 256 kbit/s (0)
-# to 6 kbit/s (1). On 67 s of corpus v2 test speech at 16 kHz, VBR: level 0.90 gave 27 kbit/s,
-# 0.96 15, 0.98 10.5, 1.0 6.2 (at 6 kbit/s the band stops at 4 kHz).
-_OPUS_TOP_KBPS, _OPUS_BOTTOM_KBPS = 256.0, 6.0
+# libsndfile's Opus compression level sets the bitrate, from about 256 kbit/s (0) to 6 (1),
+# not linearly on speech (VBR). Measured on 67 s of corpus v2 test speech at 16 kHz: level →
+# kbit/s; between the points the level is interpolated (at 6 kbit/s the band stops at 4 kHz).
+OPUS_KBPS_RANGE = (6.0, 256.0)
+_OPUS_KBPS = (6.2, 10.5, 14.9, 18.9, 23.0, 27.2, 37.3, 57.0, 135.2, 261.5)
+_OPUS_LEVEL = (1.0, 0.98, 0.96, 0.94, 0.92, 0.90, 0.85, 0.80, 0.5, 0.0)
 
 
 def check_rate(codec: str, rate: int) -> None:
@@ -43,16 +46,16 @@ def opus_round_trip(x: np.ndarray, rate: int, kbps: float) -> np.ndarray:
     Args:
         x: float32 signal `(time,)` in [-1, 1].
         rate: its sample rate (one of `OPUS_RATES`).
-        kbps: target bitrate, 6 to 256.
+        kbps: bitrate, 6 to 256 (what speech gets; the level is interpolated from measured
+            pairs).
 
     Returns:
         The decoded float32 signal, same length (libsndfile removes Opus's pre-skip, so it is
         aligned with `x`).
     """
-    level = (_OPUS_TOP_KBPS - kbps) / (_OPUS_TOP_KBPS - _OPUS_BOTTOM_KBPS)
+    level = float(np.interp(kbps, _OPUS_KBPS, _OPUS_LEVEL))
     buf = io.BytesIO()
-    sf.write(buf, np.clip(x, -1, 1), rate, format="OGG", subtype="OPUS",
-             compression_level=float(np.clip(level, 0.0, 1.0)))
+    sf.write(buf, np.clip(x, -1, 1), rate, format="OGG", subtype="OPUS", compression_level=level)
     buf.seek(0)
     y, _ = sf.read(buf, dtype="float32")
     return _fit(y, len(x))
@@ -61,7 +64,10 @@ def opus_round_trip(x: np.ndarray, rate: int, kbps: float) -> np.ndarray:
 def g722_round_trip(x: np.ndarray) -> np.ndarray:
     """Encode to G.722 at 64 kbit/s and decode, its delay removed: `(time,)` at 16 kHz ->
     the same length."""
-    import G722
+    try:
+        import G722
+    except ImportError:
+        raise ConfigError("G.722 needs the g722 package: pip install g722") from None
 
     pcm = np.round(np.clip(x, -1, 1) * 32767).astype(np.int16)
     pcm = np.concatenate([pcm, np.zeros(G722_DELAY + 2, np.int16)])   # room for the delay
@@ -100,6 +106,15 @@ def codec_band(before: torch.Tensor, after: torch.Tensor, rate: int, band_hz: fl
     cut = above(p_after) < above(p_before) * 10 ** (floor_db / 10)      # (batch, bands)
     first = torch.where(cut.any(1), cut.int().argmax(1), bands)   # the lowest cut edge
     return torch.clamp(first.to(before.dtype) * band_hz, max=rate / 2)
+
+
+def cut_band(x: torch.Tensor, top: torch.Tensor, rate: int) -> torch.Tensor:
+    """`x` `(batch, ..., time)` with everything above `top` `(batch,)` Hz removed (a brick
+    wall in the rFFT of the whole signal): the band a codec cut, taken from a target too."""
+    n = x.shape[-1]
+    freqs = torch.fft.rfftfreq(n, 1 / rate).to(x.device)
+    keep = (freqs <= top.reshape(-1, *([1] * (x.dim() - 1)))).to(x.dtype)
+    return torch.fft.irfft(torch.fft.rfft(x) * keep, n=n)
 
 
 def round_trip(rows: torch.Tensor, codecs: list[str], kbps: list[float], rate: int

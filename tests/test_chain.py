@@ -152,8 +152,9 @@ def test_varied_rooms_span_small_rooms_to_halls():
     sizes = [r.room[0] for r in rirs]
     assert min(sizes) < 3.0 and max(sizes) > 8.0          # a booth or car, and a hall
     for r in rirs:
-        assert r.h[r.direct] == 1.0 and abs(r.h).max() <= 1.0 + 1e-6
-        assert 0.15 < r.distance < 8.5
+        assert r.h[r.direct] == 1.0 and 0.15 < r.distance < 8.5
+        # the tail decays about as the room's RT60 says (Sabine; unequal walls stretch it)
+        assert 0.6 * r.rt60 < r.rt60_measured < 3.0 * r.rt60
     long = max(rirs, key=lambda r: r.rt60)
     short = min(rirs, key=lambda r: r.rt60)
     assert len(long.h) > 2 * len(short.h)                  # cut where the tail has died
@@ -168,12 +169,14 @@ def _chain(seed, **kw):
     return x, t, *through_chain(x, t, RATE, o, torch.Generator().manual_seed(seed))
 
 
-def test_rooms_reach_the_input_only_at_its_level_and_are_seeded():
+def test_rooms_reach_the_input_only_aligned_with_the_dry_target_and_are_seeded():
     x, t, a, b = _chain(0, reverb_p=1.0)
     assert torch.equal(b, t)
     assert not torch.allclose(a, x, atol=1e-3)
-    level = lambda v: v.pow(2).mean(-1).sqrt()  # noqa: E731
-    assert torch.allclose(level(a), level(x), rtol=1e-4)
+    # the direct path at gain 1 and no delay: the dry signal is what the input holds most of
+    gain = (a * x).sum(-1) / x.pow(2).sum(-1)
+    assert torch.all((gain > 0.5) & (gain < 1.5))
+    assert all(_lag(a[i], x[i]) == 0 for i in range(len(x)))
     assert torch.equal(_chain(0, reverb_p=1.0)[2], a)
 
 

@@ -30,12 +30,14 @@ class Rir:
     rt60_measured: float  # from the simulated decay (T30), for the record
     room: tuple[float, float, float]
     distance: float
+    rate: int = SAMPLE_RATE
 
     def describe(self) -> dict:
         """The room's facts (RT60 in s, sizes and distance in m, RIR length in s), rounded."""
         return {"rt60_target": round(self.rt60, 3), "rt60_measured": round(self.rt60_measured, 3),
                 "room_m": [round(v, 2) for v in self.room],
-                "distance_m": round(self.distance, 2), "length_s": round(len(self.h) / SAMPLE_RATE, 3)}
+                "distance_m": round(self.distance, 2),
+                "length_s": round(len(self.h) / self.rate, 3)}
 
 
 def random_rir(rng: np.random.Generator, rt60_range=(0.2, 0.8), max_order: int = 60) -> Rir:
@@ -90,12 +92,13 @@ def random_rir(rng: np.random.Generator, rt60_range=(0.2, 0.8), max_order: int =
 ROOM_KINDS = {
     "small": dict(size=((1.5, 3.0), (1.2, 2.5), (1.1, 2.5)), rt60=(0.08, 0.4), distance=(0.2, 0.8)),
     "room": dict(size=((3.0, 8.0), (2.5, 6.0), (2.3, 3.5)), rt60=(0.2, 0.9), distance=(0.3, 3.0)),
-    "hall": dict(size=((8.0, 25.0), (6.0, 18.0), (3.5, 10.0)), rt60=(0.6, 1.5), distance=(1.0, 8.0)),
+    "hall": dict(size=((8.0, 25.0), (6.0, 18.0), (3.5, 10.0)), rt60=(0.6, 1.5),
+                 distance=(1.0, 8.0)),
 }
 WALLS = ("east", "west", "north", "south", "floor", "ceiling")
 
 
-def varied_rir(rng: np.random.Generator, rate: int = SAMPLE_RATE, max_order: int = 30) -> Rir:
+def varied_rir(rng: np.random.Generator, rate: int = SAMPLE_RATE, max_order: int = 60) -> Rir:
     """A random room of a random kind (`ROOM_KINDS`, equally likely), walls of unequal
     absorption (each the Sabine mean times 0.5…1.5) and the source at a random distance in any
     direction from the microphone: wider than the corpus's `random_rir`, for the on-device
@@ -104,8 +107,9 @@ def varied_rir(rng: np.random.Generator, rate: int = SAMPLE_RATE, max_order: int
     Args:
         rng: Random generator.
         rate: Sample rate of the RIR in Hz.
-        max_order: Largest image-source order (long tails in halls are cut there: the
-            simulation's time grows with its cube).
+        max_order: Largest image-source order: the order the room's RT60 needs (Sabine), up
+            to this (the simulation's time grows with its cube; the small, lively rooms need
+            the highest orders, since their walls are close).
 
     Returns:
         Rir: The RIR, its direct-path peak 1, cut where its energy has fallen by 60 dB.
@@ -118,9 +122,9 @@ def varied_rir(rng: np.random.Generator, rate: int = SAMPLE_RATE, max_order: int
     room = [float(rng.uniform(*r)) for r in kind["size"]]
     rt60 = float(rng.uniform(*kind["rt60"]))
     try:
-        absorption, _ = pra.inverse_sabine(rt60, room)
+        absorption, order = pra.inverse_sabine(rt60, room)
     except ValueError:            # this room cannot be that dry: its walls absorb all they can
-        absorption = 0.95
+        absorption, order = 0.95, 10
     walls = {w: pra.Material(float(np.clip(absorption * rng.uniform(0.5, 1.5), 0.01, 0.99)))
              for w in WALLS}
     margin = 0.25
@@ -134,7 +138,7 @@ def varied_rir(rng: np.random.Generator, rate: int = SAMPLE_RATE, max_order: int
             break
     else:                         # nothing fits at that distance: the room's far corner
         src = np.array([d - margin if m < d / 2 else margin for m, d in zip(mic, room)])
-    r = pra.ShoeBox(room, fs=rate, materials=walls, max_order=max_order)
+    r = pra.ShoeBox(room, fs=rate, materials=walls, max_order=int(min(order, max_order)))
     r.add_source(src.tolist())
     r.add_microphone(mic.tolist())
     r.compute_rir()
@@ -143,8 +147,14 @@ def varied_rir(rng: np.random.Generator, rate: int = SAMPLE_RATE, max_order: int
     h = h / h[direct]
     energy = np.cumsum(h[::-1] ** 2)[::-1]                 # what is left from each sample on
     end = int(np.searchsorted(-energy, -energy[0] * 1e-6)) + 1
-    return Rir(h[:max(end, direct + 1)].astype(np.float32), direct, rt60, float("nan"),
-               tuple(room), float(np.linalg.norm(src - mic)))
+    h = h[:max(end, direct + 1)]
+    try:
+        from pyroomacoustics.experimental import measure_rt60
+        measured = float(measure_rt60(h, fs=rate, decay_db=30))
+    except Exception:  # the record is optional
+        measured = float("nan")
+    return Rir(h.astype(np.float32), direct, rt60, measured, tuple(room),
+               float(np.linalg.norm(src - mic)), rate)
 
 
 def reverberate(x: np.ndarray, rir: Rir) -> np.ndarray:

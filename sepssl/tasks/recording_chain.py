@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 
 import numpy as np
 import torch
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from .. import codecs
 from ..dsp import chain
@@ -43,7 +43,15 @@ class RecordingChainOptions(Options):
     reverb_seed: NonNegativeInt = 0         # which rooms
     codec_p: Probability = 0.0                 # share of inputs through a lossy codec
     codecs: Annotated[list[Literal["opus", "g722"]], Field(min_length=1)] = ["opus", "g722"]
-    opus_kbps: Range = (6.0, 32.0)          # Opus bitrates (VBR target, kbit/s)
+    opus_kbps: Range = (6.0, 32.0)          # Opus bitrates (kbit/s on speech), within 6–256
+
+    @field_validator("opus_kbps")
+    @classmethod
+    def _opus_can_code(cls, v: tuple[float, float]) -> tuple[float, float]:
+        lo, hi = codecs.OPUS_KBPS_RANGE
+        if v[0] < lo or v[1] > hi:
+            raise ValueError(f"Opus codes {lo:g} to {hi:g} kbit/s")
+        return v
 
 
 def through_chain(inputs: torch.Tensor, targets: torch.Tensor, rate: int,
@@ -89,8 +97,9 @@ def room_bank(rooms: int, seed: int, rate: int) -> tuple[torch.Tensor, torch.Ten
 
 def in_rooms(inputs: torch.Tensor, rate: int, options: RecordingChainOptions,
              generator: torch.Generator | None = None) -> torch.Tensor:
-    """A share `reverb_p` of the inputs `(batch, time)` convolved with a room of the bank,
-    at the input's level; the same shape."""
+    """A share `reverb_p` of the inputs `(batch, time)` convolved with a room of the bank
+    (direct path at gain 1 and time-aligned, so the dry target still matches it); the same
+    shape."""
     b = inputs.shape[0]
     on = uniform(b, 0, 1, inputs, generator) < options.reverb_p
     pick = (uniform(b, 0, 1, inputs, generator) * options.reverb_rooms).long()
@@ -100,12 +109,9 @@ def in_rooms(inputs: torch.Tensor, rate: int, options: RecordingChainOptions,
         return inputs
     bank, direct = room_bank(options.reverb_rooms, options.reverb_seed, rate)
     chosen = pick[rows].cpu()
-    wet = reverberate(inputs[rows], bank[chosen].to(inputs.device),
-                      direct[chosen].to(inputs.device))
-    level = inputs[rows].pow(2).mean(-1, keepdim=True).sqrt()
-    wet = wet * level / wet.pow(2).mean(-1, keepdim=True).sqrt().clamp_min(1e-8)
     out = inputs.clone()
-    out[rows] = wet
+    out[rows] = reverberate(inputs[rows], bank[chosen].to(inputs.device),
+                            direct[chosen].to(inputs.device))
     return out
 
 
@@ -116,7 +122,7 @@ def through_codecs(inputs: torch.Tensor, targets: torch.Tensor, rate: int,
     targets lose the band the codec cut (`sepssl.codecs.codec_band`)."""
     for name in options.codecs:
         codecs.check_rate(name, rate)
-    b, n = inputs.shape
+    b = inputs.shape[0]
     on = uniform(b, 0, 1, inputs, generator) < options.codec_p
     which = (uniform(b, 0, 1, inputs, generator) * len(options.codecs)).long()
     kbps = uniform(b, *options.opus_kbps, inputs, generator)
@@ -126,9 +132,7 @@ def through_codecs(inputs: torch.Tensor, targets: torch.Tensor, rate: int,
     names = [options.codecs[min(int(i), len(options.codecs) - 1)] for i in which[rows]]
     coded = codecs.round_trip(inputs[rows], names, kbps[rows].tolist(), rate)
     top = codecs.codec_band(inputs[rows], coded, rate)
-    freqs = torch.fft.rfftfreq(n, 1 / rate).to(inputs.device)
-    keep = (freqs[None] <= top[:, None]).to(targets.dtype)[:, None]
     inputs, targets = inputs.clone(), targets.clone()
     inputs[rows] = coded
-    targets[rows] = torch.fft.irfft(torch.fft.rfft(targets[rows]) * keep, n=n)
+    targets[rows] = codecs.cut_band(targets[rows], top, rate)
     return inputs, targets
