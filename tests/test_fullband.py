@@ -87,6 +87,9 @@ def _noise(root: Path) -> dict[str, dict[str, list[NoiseFile]]]:
         sf.write(path, np.random.default_rng(5).standard_normal(rate * 3).astype(np.float32) * 0.1,
                  rate)
         out[split] = {"fake-noise": [NoiseFile("fake-noise", "1", path.name, path, 3.0)]}
+    empty = root / "empty.wav"                       # decodes to nothing: left out, no crash
+    sf.write(empty, np.zeros(0, np.float32), 48000)
+    out["train"]["fake-noise"].append(NoiseFile("fake-noise", "1", empty.name, empty, 0.0))
     return out
 
 
@@ -101,7 +104,10 @@ def _digest(root: Path) -> str:
 def fake_source(monkeypatch):
     rule = VoiceSource("fake-speech", "train",
                        lambda rel: ("v1", "xx") if rel.startswith("v1/") else None, "MIT")
-    monkeypatch.setattr(fullband, "source", lambda name: rule)
+    from sepssl.data import realspeech
+
+    for module in (fullband, realspeech):
+        monkeypatch.setattr(module, "source", lambda name: rule)
 
 
 def test_build_takes_only_full_band_speech_in_its_split_with_noisy_twins(tmp_path, fake_source):
@@ -120,7 +126,8 @@ def test_build_takes_only_full_band_speech_in_its_split_with_noisy_twins(tmp_pat
     assert sf.info(root / "train" / "noise" / "fake-noise_train.wav").samplerate == 48000
     assert not (root / "test").exists()              # its noise is 16 kHz, it has no voice
     part = summary["splits"]["train"]
-    assert part["voices"] == ["v1"] and part["speech_files"] == 2 and part["noise_files"] == 1
+    assert part["voices"] == ["v1"] and part["speech_files"] == part["noisy_files"] == 2
+    assert part["noise_files"] == 1
     assert summary["splits"]["test"]["noise_files"] == 0
     again = fullband.build_fullband(tmp_path / "d", [pkg], {"train": ["v1"], "test": []}, pool)
     assert again == summary and _digest(root) == _digest(tmp_path / "d" / "fullband")

@@ -8,7 +8,8 @@ in: a speech file when its band above 8 kHz comes and goes with the speech (not 
 KLettres has both), a noise file when its package recorded it at 44.1 / 48 kHz. Speech goes as
 one voice's utterances joined with short pauses into clips of about `CLIP_SECONDS` (files in
 path order), noise as its files, each cut to `NOISE_SECONDS`; each clean clip also gets a noisy
-twin: a noise file of its split at an SNR of -5…20 dB (the corpus's range), seeded.
+twin: a noise file of its split at an SNR of -5…20 dB (the corpus's range), seeded (a split
+with no full-band noise gets none: `noisy_files` in corpus.json says how many were made).
 
 Layout: `fullband/{train,valid,test}/{clean,noisy,noise}/*.wav` (16-bit; `noisy/` and `clean/`
 are paired by name, so valid and test can be scored with `sepssl evaluate` as they are), e.g.
@@ -34,7 +35,8 @@ from .. import audio
 from .corpus.seeds import derive_rng
 from .debian import Package
 from .noise import NoiseFile
-from .realspeech import source
+from .premix import add_at_snr, limit_peak
+from .realspeech import source, voice_files
 from .tts import trim_silence
 
 FULL_RATES = (44100, 48000)
@@ -64,32 +66,31 @@ def upper_band_is_speech(x: np.ndarray, rate: int) -> bool:
 def voice_utterances(pkg: Package, voices: set[str]) -> dict[tuple[str, int], list[np.ndarray]]:
     """The full-band utterances of `voices` in a real-speech package, by (voice, rate).
 
-    Utterances are the package's files at 44.1 / 48 kHz (mono, silence trimmed, duplicates
-    by content kept once) whose upper band is speech; packages decoded by other means
-    (G.722, GSM) are narrowband and give none.
+    The files of the 16 kHz build (`realspeech.voice_files`, exact duplicates within a voice
+    kept once, as there), read at their own rate when it is 44.1 / 48 kHz: mono, silence
+    trimmed, kept when their upper band is speech. Packages decoded by other means (G.722,
+    GSM) are narrowband and give none.
     """
-    rule = source(pkg.name)
     found: dict[tuple[str, int], list[np.ndarray]] = {}
-    if rule.decode != "soundfile":
+    if source(pkg.name).decode != "soundfile":
         return found
-    seen: set[bytes] = set()
-    for f in sorted(p for p in pkg.root.rglob("*") if p.is_file()):
-        hit = rule.voice_of(f.relative_to(pkg.root).as_posix())
-        if not hit or hit[0] not in voices:
-            continue
-        try:
-            if sf.info(f).samplerate not in FULL_RATES:
+    files, _ = voice_files(pkg)
+    for voice in sorted(set(files) & voices):
+        seen: set[bytes] = set()
+        for f in files[voice]:
+            digest = hashlib.md5(f.read_bytes()).digest()
+            if digest in seen:
                 continue
-            x, rate = sf.read(f, dtype="float32", always_2d=True)
-        except (sf.LibsndfileError, RuntimeError):   # unreadable: the 16 kHz build counts it
-            continue
-        digest = hashlib.md5(x.tobytes()).digest()
-        if digest in seen:
-            continue
-        seen.add(digest)
-        x = trim_silence(x.mean(1).astype(np.float64), rate, floor_db=-45.0).astype(np.float32)
-        if len(x) >= int(0.3 * rate) and upper_band_is_speech(x, rate):
-            found.setdefault((hit[0], rate), []).append(x)
+            seen.add(digest)
+            try:
+                if sf.info(f).samplerate not in FULL_RATES:
+                    continue
+                x, rate = sf.read(f, dtype="float32", always_2d=True)
+            except (sf.LibsndfileError, RuntimeError):   # unreadable: the 16 kHz build counts it
+                continue
+            x = trim_silence(x.mean(1).astype(np.float64), rate, floor_db=-45.0)
+            if len(x) >= int(0.3 * rate) and upper_band_is_speech(x.astype(np.float32), rate):
+                found.setdefault((voice, rate), []).append(x.astype(np.float32))
     return found
 
 
@@ -134,10 +135,8 @@ def noisy_twin(clean: np.ndarray, noise: np.ndarray, snr_db: float,
         stretch = looped[start:start + n]
         if power(stretch) > 1e-3 * power(noise):
             break
-    stretch = stretch * np.sqrt(power(clean) / power(stretch) / 10 ** (snr_db / 10))
-    noisy = clean + stretch
-    scale = min(1.0, PEAK / max(float(np.abs(noisy).max()), 1e-12))
-    return (noisy * scale).astype(np.float32), (clean * scale).astype(np.float32)
+    noisy, clean = limit_peak([add_at_snr(clean, stretch, snr_db), clean], PEAK)
+    return noisy.astype(np.float32), clean.astype(np.float32)
 
 
 def build_fullband(out: Path, speech_pkgs: Sequence[Package],
@@ -154,15 +153,16 @@ def build_fullband(out: Path, speech_pkgs: Sequence[Package],
         seed: the corpus seed (which noise and SNR each noisy twin gets).
 
     Returns:
-        For corpus.json: per split the voices, speech files and hours, noise packages, files
-        and hours, with the rates and rules.
+        For corpus.json: per split the voices, speech files and hours, noisy twins, noise
+        packages, files and hours, with the rates and rules.
     """
     split_of = {v: s for s, vs in voices.items() for v in vs}
     summary: dict = {"rates_hz": list(FULL_RATES), "clip_seconds": CLIP_SECONDS,
                      "noise_seconds": NOISE_SECONDS, "snr_db_range": list(SNR_RANGE),
                      "speech_rule": "upper band (above 8 kHz) frame levels spread >= 20 dB",
                      "splits": {s: {"voices": [], "speech_files": 0, "speech_hours": 0.0,
-                                    "noise_packages": [], "noise_files": 0, "noise_hours": 0.0}
+                                    "noisy_files": 0, "noise_packages": [], "noise_files": 0,
+                                    "noise_hours": 0.0}
                                 for s in voices}}
     noises: dict[str, list[Path]] = {s: [] for s in summary["splits"]}
     for split, packages in noise_pool.items():
@@ -180,7 +180,7 @@ def build_fullband(out: Path, speech_pkgs: Sequence[Package],
                 except (sf.LibsndfileError, RuntimeError):
                     continue
                 x = np.nan_to_num(x.mean(1))
-                if not np.abs(x).max() > 1e-4:       # silent: nothing to learn from
+                if x.size == 0 or not np.abs(x).max() > 1e-4:   # empty or silent
                     continue
                 stem = _name(f"{nf.package}:{Path(nf.rel).with_suffix('')}")
                 path = out / "fullband" / split / "noise" / f"{stem}.wav"
@@ -206,6 +206,7 @@ def build_fullband(out: Path, speech_pkgs: Sequence[Package],
                     noisy, clip = noisy_twin(clip, noise.mean(0).numpy(),
                                              float(rng.uniform(*SNR_RANGE)), rng)
                     _write(folder / "noisy" / name, noisy, rate)
+                    part["noisy_files"] += 1
                 seconds = _write(folder / "clean" / name, clip, rate)
                 part["speech_files"] += 1
                 part["speech_hours"] += seconds / 3600

@@ -187,13 +187,7 @@ def load(pkg: Package, cache_dir: Path) -> list[SpeakerBank]:
     cache = Path(cache_dir).expanduser() / "decoded" / f"{pkg.name}_{pkg.version}.{CACHE_TAG}.npz"
     if cache.exists():
         return _from_cache(cache, pkg.name)
-    found: dict[str, list[Path]] = {}
-    language: dict[str, str] = {}
-    for f in sorted(p for p in pkg.root.rglob("*") if p.is_file()):
-        hit = rule.voice_of(f.relative_to(pkg.root).as_posix())
-        if hit:
-            found.setdefault(hit[0], []).append(f)
-            language[hit[0]] = hit[1]
+    found, language = voice_files(pkg)
     if not found:
         raise DataError(f"{pkg.name}: no speech files in {pkg.root} by its rule; delete that "
                         f"folder and build again")
@@ -222,6 +216,20 @@ def load(pkg: Package, cache_dir: Path) -> list[SpeakerBank]:
                                  [u.astype(np.float32) / 32768.0 for u in utts], skipped))
     _to_cache(cache, banks)
     return banks
+
+
+def voice_files(pkg: Package) -> tuple[dict[str, list[Path]], dict[str, str]]:
+    """A real-speech package's files by voice, by its `VoiceSource` rule, in path order; and
+    each voice's language."""
+    rule = source(pkg.name)
+    found: dict[str, list[Path]] = {}
+    language: dict[str, str] = {}
+    for f in sorted(p for p in pkg.root.rglob("*") if p.is_file()):
+        hit = rule.voice_of(f.relative_to(pkg.root).as_posix())
+        if hit:
+            found.setdefault(hit[0], []).append(f)
+            language[hit[0]] = hit[1]
+    return found, language
 
 
 def _decode(path: Path, data: bytes, how: str) -> tuple[np.ndarray, int]:
