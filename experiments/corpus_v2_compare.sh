@@ -37,7 +37,8 @@ score() {  # score RUN SET: enhance SET's noisy files with RUN's model and evalu
   score_model "$RUNS/$1/model.pt" "${SETS[$2]}" "$RUNS/$1/eval_$2"
 }
 
-compare() {  # compare NAME BASELINE RUN SET
+compare() {  # compare NAME BASELINE RUN SET (when both were scored)
+  [ -f "$RUNS/$2/eval_$4/report/summary.json" ] || return 0
   [ -f "$RUNS/$3/eval_$4/report/summary.json" ] || return 0
   python experiments/compare_runs.py --out "$OUT" --reports-name "$1_$4.md" \
     --reports "$RUNS/$2/eval_$4/report" "$RUNS/$3/eval_$4/report" > /dev/null
