@@ -142,7 +142,7 @@ def noisy_twin(clean: np.ndarray, noise: np.ndarray, snr_db: float,
 def build_fullband(out: Path, speech_pkgs: Sequence[Package],
                    voices: Mapping[str, Sequence[str]],
                    noise_pool: Mapping[str, Mapping[str, Sequence[NoiseFile]]],
-                   seed: int = 0) -> dict:
+                   seed: int = 0, progress: bool = False) -> dict:
     """Write `out/fullband/` and say what it holds.
 
     Args:
@@ -151,6 +151,7 @@ def build_fullband(out: Path, speech_pkgs: Sequence[Package],
         voices: split -> the real voices the 16 kHz corpus put there.
         noise_pool: split -> package -> its noise files in that split (the corpus's own).
         seed: the corpus seed (which noise and SNR each noisy twin gets).
+        progress: show progress bars (noise files, then speech packages).
 
     Returns:
         For corpus.json: per split the voices, speech files and hours, noisy twins, noise
@@ -164,13 +165,18 @@ def build_fullband(out: Path, speech_pkgs: Sequence[Package],
                                     "noisy_files": 0, "noise_packages": [], "noise_files": 0,
                                     "noise_hours": 0.0}
                                 for s in voices}}
+    from tqdm import tqdm
+
     noises: dict[str, list[Path]] = {s: [] for s in summary["splits"]}
+    bar = tqdm(total=sum(len(f) for s, p in noise_pool.items() if s in noises for f in p.values()),
+               desc="full band noise", unit="file", disable=not progress)
     for split, packages in noise_pool.items():
         part = summary["splits"].get(split)
         if part is None:
             continue
         for package, files in packages.items():
             for nf in files:
+                bar.update()
                 try:
                     info = sf.info(nf.path)
                     if info.samplerate not in FULL_RATES:
@@ -192,7 +198,8 @@ def build_fullband(out: Path, speech_pkgs: Sequence[Package],
                 part["noise_hours"] += seconds / 3600
                 if package not in part["noise_packages"]:
                     part["noise_packages"].append(package)
-    for pkg in speech_pkgs:
+    bar.close()
+    for pkg in tqdm(speech_pkgs, desc="full band speech", unit="package", disable=not progress):
         for (voice, rate), utts in voice_utterances(pkg, set(split_of)).items():
             split = split_of[voice]
             part = summary["splits"][split]

@@ -101,7 +101,7 @@ def build_corpus(out_dir: str | os.PathLike, size: str = "small", seed: int = 0,
     if fullband:
         from ..fullband import build_fullband
 
-        made = build_fullband(out, speech_pkgs, real_speakers, noise_pool, seed)
+        made = build_fullband(out, speech_pkgs, real_speakers, noise_pool, seed, progress)
     summary = summarise(record, rows, time.time() - t0)
     if fullband:
         summary["fullband"] = made
