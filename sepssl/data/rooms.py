@@ -40,6 +40,36 @@ class Rir:
                 "length_s": round(len(self.h) / self.rate, 3)}
 
 
+def _pyroomacoustics():
+    try:
+        import pyroomacoustics as pra
+    except ImportError:
+        raise DataError("pyroomacoustics is missing: pip install pyroomacoustics") from None
+    return pra
+
+
+def _simulate(room, materials, order: int, src, mic, rate: int) -> tuple[np.ndarray, int]:
+    """One source and one microphone in a shoebox room: the RIR scaled so that its
+    direct-path peak is 1 (float64), and that peak's index."""
+    pra = _pyroomacoustics()
+    r = pra.ShoeBox(room, fs=rate, materials=materials, max_order=order)
+    r.add_source(src)
+    r.add_microphone(mic)
+    r.compute_rir()
+    h = np.asarray(r.rir[0][0], dtype=np.float64)
+    direct = int(np.argmax(np.abs(h)))
+    return h / h[direct], direct
+
+
+def _measured_rt60(h: np.ndarray, rate: int) -> float:
+    """The RIR's RT60 from its decay (T30), for the record; NaN when it cannot be measured."""
+    try:
+        from pyroomacoustics.experimental import measure_rt60
+        return float(measure_rt60(h, fs=rate, decay_db=30))
+    except Exception:  # the record is optional; never fail a build on it
+        return float("nan")
+
+
 def random_rir(rng: np.random.Generator, rt60_range=(0.2, 0.8), max_order: int = 60) -> Rir:
     """Simulate the RIR of a random shoebox room, source and microphone at random positions.
 
@@ -55,10 +85,7 @@ def random_rir(rng: np.random.Generator, rt60_range=(0.2, 0.8), max_order: int =
     Raises:
         DataError: If pyroomacoustics is not installed.
     """
-    try:
-        import pyroomacoustics as pra
-    except ImportError:
-        raise DataError("pyroomacoustics is missing: pip install pyroomacoustics") from None
+    pra = _pyroomacoustics()
     room = (float(rng.uniform(3, 10)), float(rng.uniform(3, 8)), float(rng.uniform(2.4, 4)))
     rt60 = float(rng.uniform(*rt60_range))
     try:
@@ -70,20 +97,9 @@ def random_rir(rng: np.random.Generator, rt60_range=(0.2, 0.8), max_order: int =
     src, mic = pos(), pos()
     src[2] = float(rng.uniform(1.2, 1.9))
     mic[2] = float(rng.uniform(0.8, 2.0))
-    r = pra.ShoeBox(list(room), fs=SAMPLE_RATE, materials=pra.Material(absorption),
-                    max_order=int(min(order, max_order)))
-    r.add_source(src)
-    r.add_microphone(mic)
-    r.compute_rir()
-    h = np.asarray(r.rir[0][0], dtype=np.float64)
-    direct = int(np.argmax(np.abs(h)))
-    h = h / h[direct]
-    try:
-        from pyroomacoustics.experimental import measure_rt60
-        measured = float(measure_rt60(h, fs=SAMPLE_RATE, decay_db=30))
-    except Exception:  # the record is optional; never fail a build on it
-        measured = float("nan")
-    return Rir(h.astype(np.float32), direct, rt60, measured, room,
+    h, direct = _simulate(list(room), pra.Material(absorption), int(min(order, max_order)),
+                          src, mic, SAMPLE_RATE)
+    return Rir(h.astype(np.float32), direct, rt60, _measured_rt60(h, SAMPLE_RATE), room,
                float(np.linalg.norm(np.subtract(src, mic))))
 
 
@@ -114,10 +130,7 @@ def varied_rir(rng: np.random.Generator, rate: int = SAMPLE_RATE, max_order: int
     Returns:
         Rir: The RIR, its direct-path peak 1, cut where its energy has fallen by 60 dB.
     """
-    try:
-        import pyroomacoustics as pra
-    except ImportError:
-        raise DataError("pyroomacoustics is missing: pip install pyroomacoustics") from None
+    pra = _pyroomacoustics()
     kind = ROOM_KINDS[list(ROOM_KINDS)[int(rng.integers(len(ROOM_KINDS)))]]
     room = [float(rng.uniform(*r)) for r in kind["size"]]
     rt60 = float(rng.uniform(*kind["rt60"]))
@@ -138,22 +151,12 @@ def varied_rir(rng: np.random.Generator, rate: int = SAMPLE_RATE, max_order: int
             break
     else:                         # nothing fits at that distance: the room's far corner
         src = np.array([d - margin if m < d / 2 else margin for m, d in zip(mic, room)])
-    r = pra.ShoeBox(room, fs=rate, materials=walls, max_order=int(min(order, max_order)))
-    r.add_source(src.tolist())
-    r.add_microphone(mic.tolist())
-    r.compute_rir()
-    h = np.asarray(r.rir[0][0], dtype=np.float64)
-    direct = int(np.argmax(np.abs(h)))
-    h = h / h[direct]
+    h, direct = _simulate(room, walls, int(min(order, max_order)), src.tolist(), mic.tolist(),
+                          rate)
     energy = np.cumsum(h[::-1] ** 2)[::-1]                 # what is left from each sample on
     end = int(np.searchsorted(-energy, -energy[0] * 1e-6)) + 1
     h = h[:max(end, direct + 1)]
-    try:
-        from pyroomacoustics.experimental import measure_rt60
-        measured = float(measure_rt60(h, fs=rate, decay_db=30))
-    except Exception:  # the record is optional
-        measured = float("nan")
-    return Rir(h.astype(np.float32), direct, rt60, measured, tuple(room),
+    return Rir(h.astype(np.float32), direct, rt60, _measured_rt60(h, rate), tuple(room),
                float(np.linalg.norm(src - mic)), rate)
 
 

@@ -98,12 +98,13 @@ def build_corpus(out_dir: str | os.PathLike, size: str = "small", seed: int = 0,
                          noise_pool, rirs, missing)
     write_manifests(out, rows)
     link_real_test(out, rows)
-    if fullband:
-        from ..fullband import build_fullband
+    made = None
+    if fullband:              # before the summary: its time is the build's
+        from ..fullband import build_fullband   # here: fullband uses corpus.seeds
 
         made = build_fullband(out, speech_pkgs, real_speakers, noise_pool, seed, progress)
     summary = summarise(record, rows, time.time() - t0)
-    if fullband:
+    if made is not None:
         summary["fullband"] = made
     write_summary(out, summary)
     return summary
