@@ -2,6 +2,8 @@
 
     python metrics/bench_train_throughput.py --device cuda --out metrics/gpu
     python metrics/bench_train_throughput.py --quick            # tiny sizes on the CPU (a check)
+    python metrics/bench_train_throughput.py --device cuda --batches 256 --precisions bf16 \
+        --compile reduce-overhead --out metrics/gpu/compiled     # `trainer.compile`'s gain
 
 Each step is the trainer's step without Lightning's bookkeeping: a batch of random crops drawn
 from a device-resident set (`sepssl.data.resident`, the path `data.resident=true` trains on),
@@ -9,7 +11,9 @@ from a device-resident set (`sepssl.data.resident`, the path `data.resident=true
 gradient clipping, Adam (fused on a GPU, as `sepssl train` makes it). Batch sizes and precisions
 (float32; bf16 autocast, the trainer's `bf16-mixed`) are interleaved round by round; medians.
 The fastest setting is then profiled (torch.profiler), and the kernels that take the most time
-are listed, so the table says where the time goes.
+are listed, so the table says where the time goes. With `--compile MODE` the network is compiled
+as `trainer.compile=MODE` compiles it; the first steps of each setting (compiling, recording
+CUDA graphs) are warm-up, outside the timing, and the compile time is written beside it.
 
 Written to OUT/train_throughput.json (`audio_seconds_per_second` per setting, the device's name)
 and OUT/train_throughput.md.
@@ -74,25 +78,32 @@ def main() -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="config overrides (e.g. model.hidden=256)")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--batches", default="16,64,256,512")
+    p.add_argument("--batches", default=None, help="default 16,64,256,512 (--quick: 2,4)")
     p.add_argument("--precisions", default="fp32,bf16")
     p.add_argument("--steps", type=int, default=10, help="timed steps per setting and round")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--quick", action="store_true", help="batch 2 and 4 × 0.5 s, 2 steps, 1 round")
+    p.add_argument("--compile", default="off",
+                   choices=["off", "default", "reduce-overhead", "max-autotune"],
+                   help="compile the network as trainer.compile does")
+    p.add_argument("--quick", action="store_true", help="0.5 s crops, 2 steps, 1 round")
     p.add_argument("--out", type=Path, default=HERE)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     started = machine(device=a.device)
     overrides = list(a.set) + (["data.segment_seconds=0.5"] if a.quick else [])
     cfg = load_config(a.config, overrides)
-    batches = [2, 4] if a.quick else [int(b) for b in a.batches.split(",")]
+    batches = [int(b) for b in (a.batches or ("2,4" if a.quick else "16,64,256,512")).split(",")]
     precisions = a.precisions.split(",")
     steps, rounds = (2, 1) if a.quick else (a.steps, a.rounds)
     length = int(cfg.data.segment_seconds * cfg.sample_rate)
     torch.manual_seed(0)
     module = TaskModule(cfg).to(a.device).train()
     opt = module.configure_optimizers()["optimizer"]
+    if a.compile != "off":
+        module.enhancer.net.compile(mode=a.compile)
+    warmup = 1 if a.compile == "off" else 3        # CUDA graphs are recorded on a later call
+    compile_s: dict[str, float] = {}
     sets = resident_sources(a.device, cfg.sample_rate, 60 if a.quick else 600)
     gen = torch.Generator(a.device).manual_seed(0)
     settings = [(b, prec) for b in batches for prec in precisions]
@@ -100,8 +111,11 @@ def main() -> None:
     for _ in range(rounds):
         for b, prec in settings:
             step = make_step(module, opt, cfg.optim.grad_clip, prec == "bf16", a.device)
-            step(crops(sets, b, length, gen))               # warm-up (cuDNN plans, allocator)
+            t0 = time.perf_counter()
+            for _ in range(warmup):                         # cuDNN plans, allocator, compiling
+                step(crops(sets, b, length, gen))
             sync(a.device)
+            compile_s.setdefault(f"{b}/{prec}", time.perf_counter() - t0)
             t0 = time.perf_counter()
             for _ in range(steps):
                 loss = step(crops(sets, b, length, gen))
@@ -112,7 +126,8 @@ def main() -> None:
     rows = {}
     for b, prec in settings:
         sec = statistics.median(times[f"{b}/{prec}"])
-        rows[f"{b}/{prec}"] = {"batch": b, "precision": prec, "step_s": sec,
+        rows[f"{b}/{prec}"] = {"batch": b, "precision": prec, "compile": a.compile, "step_s": sec,
+                               "first_steps_s": compile_s[f"{b}/{prec}"],
                                "audio_seconds_per_second": b * length / cfg.sample_rate / sec}
     best = max(rows.values(), key=lambda r: r["audio_seconds_per_second"])
     profile = profiled(module, opt, cfg, sets, best, length, gen, a.device)
@@ -128,10 +143,12 @@ def main() -> None:
           f"Command: `{meta['command']}`  ", f"Date: {meta['date']}  ",
           f"Machine: {where(meta)}, nproc {meta['nproc']}, torch {meta['torch']}; "
           f"{cfg.data.segment_seconds:g} s crops from a device-resident set; medians of {rounds} "
-          f"interleaved rounds of {steps} steps.", "",
-          "| batch | precision | step (ms) | seconds of audio per second |", "|---:|---|---:|---:|"]
+          f"interleaved rounds of {steps} steps; network compiled: {a.compile}.", "",
+          "| batch | precision | step (ms) | seconds of audio per second | first steps (s) |",
+          "|---:|---|---:|---:|---:|"]
     md += [f"| {r['batch']} | {r['precision']} | {1000 * r['step_s']:.1f} | "
-           f"{r['audio_seconds_per_second']:,.0f} |" for r in rows.values()]
+           f"{r['audio_seconds_per_second']:,.0f} | {r['first_steps_s']:.1f} |"
+           for r in rows.values()]
     md += ["", f"Where the time goes at batch {best['batch']} {best['precision']} "
            f"(torch.profiler, {len(profile)} largest by device time):", "",
            "| kernel / op | time (ms per step) | share |", "|---|---:|---:|"]

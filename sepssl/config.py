@@ -79,6 +79,19 @@ class TrainerConfig(Options):
         return value
 
 
+class TrainTrainerConfig(TrainerConfig):
+    # torch.compile the enhancer's network for training steps (validation runs it eagerly):
+    # "reduce-overhead" adds CUDA graphs, for the small launch-bound steps of a GPU
+    compile: Literal["off", "default", "reduce-overhead", "max-autotune"] = "off"
+
+    @field_validator("compile", mode="before")
+    @classmethod
+    def _yaml_switch(cls, value: Any) -> Any:
+        """YAML reads `off` / `on` as booleans: off is "off", on is "default"."""
+        return {False: "off", True: "default"}.get(value, value) if isinstance(value, bool) \
+            else value
+
+
 class Recipe(Options):
     """What a training and a pre-training recipe share: the warm-up check and the dump."""
 
@@ -103,7 +116,7 @@ class Config(Recipe):
     model: MODELS.union() = Field(default_factory=MaskerOptions)
     data: DataConfig = Field(default_factory=DataConfig)
     optim: OptimConfig = Field(default_factory=OptimConfig)
-    trainer: TrainerConfig = Field(default_factory=TrainerConfig)
+    trainer: TrainTrainerConfig = Field(default_factory=TrainTrainerConfig)
 
     @model_validator(mode="after")
     def _batch_fits_the_task(self):

@@ -56,7 +56,12 @@ class TaskModule(L.LightningModule):
         return loss
 
     def validation_step(self, pair, _):
-        noisy, refs = pair                       # (1, time), (1, references, time)
+        # files of every length: a compiled network (`trainer.compile`) would recompile for each
+        with torch.compiler.set_stance("force_eager"):
+            self._validate(*pair)
+
+    def _validate(self, noisy: torch.Tensor, refs: torch.Tensor) -> None:
+        """Log SI-SDR of `noisy (1, time)` enhanced against `refs (1, references, time)`."""
         if refs.shape[1] == 1:                   # enhancement: the task's inference rule
             si_out = losses.si_sdr(self.enhancer(noisy), refs[:, 0])   # its rule is the task's
         else:                                    # separation: outputs matched to sources
@@ -153,6 +158,8 @@ def train(cfg: Config, callbacks: list[L.Callback] = (), card: dict[str, Any] | 
     module = TaskModule(cfg, task)
     if t.init_from:
         init_from(module.enhancer.net, t.init_from)
+    if t.compile != "off":   # in place: the state dict keeps its keys, the export is unchanged
+        module.enhancer.net.compile(mode=t.compile)
     validating = valid_loader is not None
     checkpoint = L.pytorch.callbacks.ModelCheckpoint(
         dirpath=out / "checkpoints", filename="best",

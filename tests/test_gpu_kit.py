@@ -45,3 +45,32 @@ def test_install_missing_installs_nothing_that_imports(tmp_path):
     lines = res.stdout.splitlines()
     assert lines and all(line.startswith("present") for line in lines)
     assert not any((tmp_path / "site").iterdir())
+
+
+def _throughput(folder, batch, precision, step_s, compile="off", first_steps_s=1.0):
+    folder.mkdir(parents=True, exist_ok=True)
+    best = {"batch": batch, "precision": precision, "compile": compile, "step_s": step_s,
+            "first_steps_s": first_steps_s}
+    (folder / "train_throughput.json").write_text(json.dumps({"best": best}))
+
+
+def test_budget_settings_fill_the_minutes_with_the_fastest_setting(tmp_path):
+    sys.path.insert(0, str(KIT))
+    from budget_settings import settings
+
+    assert settings(tmp_path / "none", 4)[1] == "trainer.max_steps=1500"   # nothing measured
+    _throughput(tmp_path, 256, "bf16", 0.1)
+    got = dict(kv.split("=") for kv in settings(tmp_path, 4))
+    assert got == {"data.batch_size": "256", "trainer.precision": "bf16-mixed",
+                   "trainer.compile": "off", "trainer.max_steps": "2040",     # 0.85 × 240 s / 0.1
+                   "optim.warmup_steps": "200", "optim.schedule": "cosine"}
+    _throughput(tmp_path / "compiled", 256, "bf16", 0.095, "reduce-overhead")   # < 10% faster
+    assert dict(kv.split("=") for kv in settings(tmp_path, 4))["trainer.compile"] == "off"
+    _throughput(tmp_path / "compiled", 256, "bf16", 0.05, "reduce-overhead", first_steps_s=24)
+    got = dict(kv.split("=") for kv in settings(tmp_path, 4))
+    assert got["trainer.compile"] == "reduce-overhead"
+    assert got["trainer.max_steps"] == "3600"                  # (204 s − 24 s of compiling) / 0.05
+    _throughput(tmp_path, 64, "fp32", 1.0)                    # a short budget: warm-up shrinks
+    got = dict(kv.split("=") for kv in settings(tmp_path, 1))
+    assert got["trainer.precision"] == "32-true" and got["trainer.compile"] == "off"
+    assert got["trainer.max_steps"] == "51" and got["optim.warmup_steps"] == "5"
