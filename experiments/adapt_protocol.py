@@ -87,6 +87,8 @@ def run(domain: Path, teachers: list[str], minutes: float, out: Path, transducti
                 "teacher_seconds": round(rep.teacher_seconds, 1),
                 "train_seconds": round(rep.train_seconds, 1), "steps": rep.steps,
                 "guard_before_db": rep.guard_before_db, "guard_after_db": rep.guard_after_db,
+                "check_pairs": rep.check_pairs, "check_before": rep.check_before,
+                "check_after": rep.check_after, "check_teacher": rep.check_teacher,
                 "kept": rep.kept, "options": adapt_options}, indent=2))
             enhance_paths(load_model(d / "model.pt"), [str(domain / "score" / "noisy")],
                           d / "enhanced", progress=False, atten_lim_db=None)

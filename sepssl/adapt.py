@@ -14,15 +14,23 @@ is the method (`METHODS`):
 - `noisy_target`: the recordings themselves plus noise mined from their pauses, back to the
   recordings (task `noisy_target`): the teacher only finds the pauses.
 
-The guard, which needs no clean speech: a share of the recordings' segments is held back and
-remixed the same way (ŝ_i + n̂_j, fixed); the trainer keeps the checkpoint that reconstructs
-their ŝ best (SI-SDR), and the adapted student is kept only if it does that better than the
-student it started from. It protects against the student drifting from, or over-fitting, what
-the teacher knows about these recordings; it cannot protect against the teacher's own errors,
-which the student learns too (what it measures is agreement with the teacher). With
-`noisy_target` the held-back remixes are recording + mined noise and their target the
-recording: the guard then picks the best checkpoint, but a starting model trained to remove all
-noise scores low on giving back a noisy recording, so it rarely stops the adapted one.
+Two guards, neither needs clean speech; a fifth of the recordings' segments (`guard_share`) is
+held back from training for them:
+
+- agreement with the teacher: the held-back segments remixed the same way (ŝ_i + n̂_j, fixed);
+  the trainer keeps the checkpoint that reconstructs their ŝ best (SI-SDR), and it must do that
+  better than the starting student. It protects against drifting from, or over-fitting, what
+  the teacher knows; it cannot see the teacher's own errors, which the student learns too. (With
+  `noisy_target` the remixes are recording + mined noise, the target the recording: a model
+  trained to remove all noise scores low at giving back noise, so this guard rarely stops it.)
+- the check of clean stretches (`sepssl.domain_check`), which trusts no teacher: the cleanest
+  held-back segments (SNR estimated from their pauses, found by the shipped default) with
+  noise mined from the other held-back segments' pauses added at the recordings' own SNRs; the
+  adapted student must lose neither STOI nor SI-SDR there against the starting one. The teacher is scored on it too, before training, and a teacher
+  below the student is warned about. Where the held-back segments have too few pauses for it,
+  only the first guard stands (and `adapt` says so).
+
+A refused student is saved beside the model file (`*.refused.pt`), for a user who wants it.
 
 Then every input is enhanced by the kept model with `enhance`'s rules (layout, atomic writes,
 per-file errors), and the model is saved as a model file `sepssl enhance --model` takes.
@@ -43,6 +51,7 @@ import lightning as L
 import torch
 
 from . import audio, losses
+from .domain_check import CheckSet, check_scores, clean_stretch_pairs, worth_holding_back
 from .dsp import activity
 from .enhance import EnhanceReport, collect_inputs, enhance_paths
 from .errors import ConfigError, SepsslError
@@ -55,6 +64,7 @@ SEGMENT_SECONDS = 4.0     # recordings are cut into segments for training and th
 MIN_MINED_SECONDS = 5.0   # mined noise below this is too little to remix with
 MIN_NOISE_SECONDS = 0.25  # a segment's mined noise shorter than this is not used
 FADE_SECONDS = 0.005      # crossfade between joined stretches of mined noise
+MIN_CHECK_PAIRS = 6       # fewer mixtures than this make no check of clean stretches
 METHODS = ("remixit", "mined_remix", "noisy_target")
 
 
@@ -72,7 +82,12 @@ class AdaptReport:
     steps: int = 0
     guard_before_db: float = float("nan")
     guard_after_db: float = float("nan")
+    check_pairs: int = 0                # the check of held-back clean stretches (none: 0)
+    check_before: dict = field(default_factory=dict)    # {"stoi", "si_sdr"}: the student
+    check_after: dict = field(default_factory=dict)     # ... the adapted student
+    check_teacher: dict = field(default_factory=dict)   # ... the teacher
     kept: str = ""                     # "adapted" or "student"
+    refused_path: Path | None = None   # the adapted student, when it was not kept
 
     @property
     def ok(self) -> bool:
@@ -80,10 +95,14 @@ class AdaptReport:
 
     def summary(self) -> str:
         mined = "" if math.isnan(self.mined_seconds) else f", {self.mined_seconds:.0f} s of noise mined"
-        return (f"adapted on {self.seconds_of_audio:.0f} s of audio{mined}: teacher {self.teacher_seconds:.0f} s, "
-                f"student {self.steps} steps in {self.train_seconds / 60:.1f} min; guard SI-SDR "
-                f"{self.guard_before_db:.2f} → {self.guard_after_db:.2f} dB, kept the {self.kept} "
-                f"model ({self.model_path})")
+        check = "" if not self.check_pairs else (
+            f"; check ({self.check_pairs} mixtures) STOI {self.check_before['stoi']:.3f} → "
+            f"{self.check_after['stoi']:.3f}, SI-SDR {self.check_before['si_sdr']:.2f} → "
+            f"{self.check_after['si_sdr']:.2f} dB")
+        return (f"adapted on {self.seconds_of_audio:.0f} s of audio{mined}: teacher "
+                f"{self.teacher_seconds:.0f} s, student {self.steps} steps in {self.train_seconds / 60:.1f} min; guard SI-SDR "
+                f"{self.guard_before_db:.2f} → {self.guard_after_db:.2f} dB{check}, kept the "
+                f"{self.kept} model ({self.model_path})")
 
 
 def resolve_device(device: str) -> str:
@@ -137,7 +156,8 @@ def training_pairs(recording: torch.Tensor, speech: torch.Tensor, rate: int,
 
 
 def write_sets(pairs: list[tuple[torch.Tensor, torch.Tensor]], root: Path, rate: int,
-               guard_share: float, seed: int, mined: bool = False) -> tuple[int, float]:
+               guard_share: float, seed: int, mined: bool = False, first: list[int] = ()
+               ) -> tuple[list[int], float]:
     """Write (target, noise) pairs of segments as the training set (`train/speech`,
     `train/noise`) and the guard (`guard/noisy` = target_i + noise of other held-back
     segments, `guard/clean` = target_i), disjoint in segments.
@@ -148,6 +168,7 @@ def write_sets(pairs: list[tuple[torch.Tensor, torch.Tensor]], root: Path, rate:
         rate: their sample rate.
         guard_share: the share of segments held back (at least one, and one left to train).
         seed: seeds the choice of the held-back segments.
+        first: segments to hold back before any drawn at random (those the check needs).
         mined: the noise parts were mined from pauses (`mined_remix`, `noisy_target`): a part
             under `MIN_NOISE_SECONDS` is left out, the guard is drawn from segments with one
             (at least two; each is remixed with the others' noise), and the training parts
@@ -155,11 +176,13 @@ def write_sets(pairs: list[tuple[torch.Tensor, torch.Tensor]], root: Path, rate:
             fill a crop. Otherwise (`remixit`) each noise part is
             the segment's residual and guard_i = target_i + noise_(i+1), cut to the shorter.
     Returns:
-        The number of guard segments, and the seconds of noise in the training set.
+        The indices of the held-back segments (in `pairs`), and the seconds of noise in the
+        training set.
     Raises:
         ConfigError: mined, and less than `MIN_MINED_SECONDS` of noise is left to train on.
     """
-    order = torch.randperm(len(pairs), generator=torch.Generator().manual_seed(seed)).tolist()
+    drawn = torch.randperm(len(pairs), generator=torch.Generator().manual_seed(seed)).tolist()
+    order = list(first) + [k for k in drawn if k not in set(first)]
 
     def too_few(seconds: float) -> ConfigError:
         return ConfigError(
@@ -203,7 +226,7 @@ def write_sets(pairs: list[tuple[torch.Tensor, torch.Tensor]], root: Path, rate:
         audio.write(root / "guard" / "noisy" / f"{k:05d}.wav", target[:n] + noise[:n], rate,
                     subtype="FLOAT")
         audio.write(root / "guard" / "clean" / f"{k:05d}.wav", target[:n], rate, subtype="FLOAT")
-    return n_guard, noise_seconds
+    return guard, noise_seconds
 
 
 @torch.no_grad()
@@ -218,6 +241,74 @@ def guard_score(model, root: Path) -> float:
         est = model.eval()(noisy[None].to(device))
         scores.append(float(losses.si_sdr(est, clean.to(device))[0]))
     return sum(scores) / len(scores)
+
+
+def as_enhancer(model) -> Callable[[torch.Tensor, int], torch.Tensor]:
+    """A sepssl model as a teacher-like `enhance(wav (time,), rate) -> (time,)`, chunked as
+    `sepssl enhance` runs it, with its own attenuation limit (what the user will hear)."""
+    from .enhance import enhance_signal
+
+    @torch.no_grad()
+    def enhance(wav: torch.Tensor, rate: int) -> torch.Tensor:
+        device = next(model.parameters()).device
+        return enhance_signal(model.eval(), wav[None].to(device), rate)[0].cpu()
+    return enhance
+
+
+def pauses_found(segments: list[torch.Tensor], rate: int) -> list[torch.Tensor]:
+    """The shipped `default`'s speech estimates (no limit) of `segments`, which say where their
+    pauses are, whatever the student and the teacher: trained to remove all noise, it is near
+    silent where nobody speaks. (A student trained to keep noise, like v1 or `noclean`, finds no
+    pauses; DeepFilterNet3 finds pauses inside speech, and the SNRs estimated from them were
+    10–20 dB low: `metrics/adapt_guard/README.md`.)"""
+    from .enhance import enhance_signal
+    from .models.enhancer import load_model
+
+    finder = load_model("default")
+    with torch.no_grad():
+        return [enhance_signal(finder, y[None], rate, atten_lim_db=None)[0] for y in segments]
+
+
+def held_back_check(student, teacher, held: list[torch.Tensor], found: list[torch.Tensor],
+                    rate: int, seed: int, report: AdaptReport, say: Callable[[str], None]
+                    ) -> CheckSet | None:
+    """The check of `sepssl.domain_check` on the held-back segments `held` (never trained on),
+    their pauses told by `found` (`pauses_found`); the student and the teacher are scored on
+    it, and a teacher below the student is warned about. None (and a message) when the
+    segments have too few pauses to build it."""
+    check = clean_stretch_pairs(held, found, rate, seed=seed)
+    if len(check.pairs) < MIN_CHECK_PAIRS:
+        say(f"note: the held-back recordings have too few pauses for the check of clean "
+            f"stretches ({len(check.pairs)} mixtures, {MIN_CHECK_PAIRS} needed); only agreement "
+            "with the teacher guards the result, which cannot see the teacher's own errors")
+        return None
+    report.check_pairs = len(check.pairs)
+    report.check_before = check_scores(as_enhancer(student), check, rate)
+    report.check_teacher = check_scores(teacher.enhance, check, rate)
+    t, b = report.check_teacher, report.check_before
+    if t["stoi"] < b["stoi"]:
+        say(f"warning: on your recordings' clean stretches with their own noise added, the "
+            f"teacher {teacher.name} scores below the student (STOI {t['stoi']:.3f} vs "
+            f"{b['stoi']:.3f}, SI-SDR {t['si_sdr']:.2f} vs {b['si_sdr']:.2f} dB): adapting to it "
+            "is unlikely to help (the check decides at the end); try another --teacher")
+    return check
+
+
+def refusal(report: AdaptReport) -> str | None:
+    """Why the adapted student is not kept, or None: it must beat the starting student at
+    giving back the teacher's speech (the guard), and on the check of clean stretches (when
+    there is one) lose neither STOI nor SI-SDR."""
+    if not report.guard_after_db > report.guard_before_db:
+        return (f"the adapted student did not beat the one it started from on the held-back "
+                f"remixes ({report.guard_after_db:.2f} vs {report.guard_before_db:.2f} dB SI-SDR)")
+    if report.check_pairs:
+        b, a = report.check_before, report.check_after
+        if a["stoi"] < b["stoi"] or a["si_sdr"] < b["si_sdr"]:
+            return (f"the adapted student is worse than the one it started from on clean "
+                    f"stretches of the held-back recordings with their own noise added (STOI "
+                    f"{b['stoi']:.3f} → {a['stoi']:.3f}, SI-SDR {b['si_sdr']:.2f} → "
+                    f"{a['si_sdr']:.2f} dB)")
+    return None
 
 
 class BudgetBar(L.Callback):
@@ -248,7 +339,7 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
           student: str = "default", method: str = "remixit", minutes: float = 10.0,
           device: str = "auto",
           save_model: str | os.PathLike | None = None, max_steps: int | None = None,
-          lr: float = 3e-4, batch_size: int = 16, guard_share: float = 0.1,
+          lr: float = 3e-4, batch_size: int = 16, guard_share: float = 0.2,
           remix_snr_db: tuple[float, float] | None = None,
           val_every_steps: int = 50, atten_lim_db: float | str | None = "model", seed: int = 0,
           progress: bool = True, say: Callable[[str], None] = log.warning) -> AdaptReport:
@@ -268,7 +359,7 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
         lr, batch_size, val_every_steps: the student's training settings.
         remix_snr_db: remix each speech estimate with another noise estimate at an SNR drawn
             from this range (None: at the noise estimate's own level, as RemixIT).
-        guard_share: share of the segments held back for the guard.
+        guard_share: share of the segments held back for the two guards.
         atten_lim_db: as `sepssl enhance --atten-lim-db` ("model": the student's own setting,
             which the adapted model keeps).
         seed: seeds the split, the training and the mixing.
@@ -314,11 +405,13 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
     from tqdm import tqdm
 
     teach = load_teacher(teacher, device)
-    pairs = []
+    pairs, noisy = [], []    # per segment: (target, noise) for `method`, and the recording
+    length = int(SEGMENT_SECONDS * rate)
     with tqdm(total=round(report.seconds_of_audio), unit="s", desc=f"teacher {teach.name}",
               disable=not progress, dynamic_ncols=True) as bar:
         for _, wav in recordings:
             pairs += training_pairs(wav, teach.enhance(wav, rate).cpu(), rate, method)
+            noisy += segments(wav, length)
             bar.update(round(wav.shape[-1] / rate))
     report.teacher_seconds = time.time() - started
     left = minutes * 60 - (time.time() - started)
@@ -329,10 +422,16 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
     work = Path(tempfile.mkdtemp(prefix="sepssl-adapt-"))
     try:
         mined = method != "remixit"
-        _, noise_seconds = write_sets(pairs, work, rate, guard_share, seed, mined=mined)
+        found = pauses_found(noisy, rate)
+        first = worth_holding_back(noisy, found, rate, round(guard_share * len(noisy)), seed)
+        held, noise_seconds = write_sets(pairs, work, rate, guard_share, seed, mined=mined,
+                                         first=first)
         if mined:
             report.mined_seconds = noise_seconds
         report.guard_before_db = guard_score(start_model, work)
+        check = held_back_check(start_model, teach, [noisy[k] for k in held],
+                                [found[k] for k in held], rate, seed, report, say)
+        left = max(10.0, minutes * 60 - (time.time() - started))
         segment = min(3.0, SEGMENT_SECONDS)
         task = (["task.name=noisy_target"] if method == "noisy_target" else
                 ["task.name=teacher_remix",
@@ -362,19 +461,25 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    if report.guard_after_db > report.guard_before_db:
-        # the student's own attenuation limit (12 dB for the shipped model): without it PESQ and
-        # SI-SDR gain more but STOI fell in three of the four domains (metrics/adapt.md)
+    # the student's own attenuation limit (20 dB for the shipped model): without it PESQ and
+    # SI-SDR gained more but STOI fell in three of the four domains (metrics/adapt.md)
+    adapted.atten_lim_db = start_model.atten_lim_db
+    adapted.card["guard_si_sdr_db"] = {"before": round(report.guard_before_db, 3),
+                                       "after": round(report.guard_after_db, 3)}
+    if check is not None:
+        report.check_after = check_scores(as_enhancer(adapted), check, rate)
+        adapted.card["check"] = {"mixtures": report.check_pairs, "before": report.check_before,
+                                 "after": report.check_after}
+    reason = refusal(report)
+    report.model_path = Path(save_model) if save_model else out_dir / "adapted_model.pt"
+    if reason is None:
         report.kept, model = "adapted", adapted
-        model.atten_lim_db = start_model.atten_lim_db
-        model.card["guard_si_sdr_db"] = {"before": round(report.guard_before_db, 3),
-                                         "after": round(report.guard_after_db, 3)}
     else:
         report.kept, model = "student", start_model
-        say(f"warning: the adapted student did not beat the one it started from on the held-back "
-            f"remixes ({report.guard_after_db:.2f} vs {report.guard_before_db:.2f} dB SI-SDR); "
-            "enhancing with the original student")
-    report.model_path = Path(save_model) if save_model else out_dir / "adapted_model.pt"
+        report.refused_path = report.model_path.with_suffix(".refused.pt")
+        adapted.cpu().save(report.refused_path)
+        say(f"warning: {reason}; enhancing with the original student (the adapted one is in "
+            f"{report.refused_path})")
     model.cpu().save(report.model_path)
     model.to(device)
     # overwrite: the outputs must come from the model this run just made

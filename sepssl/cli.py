@@ -379,8 +379,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="adapt an enhancer to your noisy recordings (no clean speech, no noise clips), "
              "then enhance them",
         description="A teacher splits each recording into speech and noise estimates; a fast "
-                    "sepssl student learns to undo remixes of them for the time budget, guarded "
-                    "by held-back remixes; every input is then enhanced by the kept model.",
+                    "sepssl student learns to undo remixes of them for the time budget; it is "
+                    "kept only if it beats the starting student on held-back recordings (their "
+                    "teacher remixes, and their clean stretches with their own noise added); "
+                    "every input is then enhanced by the kept model.",
         epilog="examples:\n  sepssl adapt recordings/ -o enhanced/\n"
                "  sepssl adapt calls/*.wav -o out/ --teacher dfn3 --minutes 20")
     a.add_argument("inputs", nargs="+", metavar="INPUT", help="files, folders (recursive) or globs")

@@ -65,10 +65,11 @@ def test_segments_cover_the_recording_and_sets_are_disjoint(tmp_path):
     parts = segments(wav, 30)
     assert torch.equal(torch.cat(parts), wav) and len(parts) == 3
     pairs = [(torch.full((40,), float(i)), torch.full((40,), -float(i))) for i in range(10)]
-    n_guard, seconds = write_sets(pairs, tmp_path, RATE, guard_share=0.2, seed=0)
+    held, seconds = write_sets(pairs, tmp_path, RATE, guard_share=0.2, seed=0)
     train = {p.name for p in (tmp_path / "train" / "speech").iterdir()}
     guard = {p.name for p in (tmp_path / "guard" / "clean").iterdir()}
-    assert n_guard == 2 and len(train) == 8 and not train & guard and seconds == 8 * 40 / RATE
+    assert {f"{k:05d}.wav" for k in held} == guard
+    assert len(held) == 2 and len(train) == 8 and not train & guard and seconds == 8 * 40 / RATE
     # remixit: each training segment keeps its own residual, by name
     assert {p.name for p in (tmp_path / "train" / "noise").iterdir()} == train
     for name in guard:   # guard input = its speech + the other guard segment's noise
@@ -76,6 +77,8 @@ def test_segments_cover_the_recording_and_sets_are_disjoint(tmp_path):
         clean, _ = audio.read(tmp_path / "guard" / "clean" / name, check=False)
         other = ({int(n[:-4]) for n in guard} - {int(name[:-4])}).pop()
         assert torch.allclose(noisy - clean, torch.full((40,), -float(other)))
+    held, _ = write_sets(pairs, tmp_path / "first", RATE, guard_share=0.2, seed=0, first=[7, 3])
+    assert held == [7, 3]                        # the check's choice goes first
 
 
 def test_each_method_pairs_its_target_with_its_noise():
@@ -95,10 +98,10 @@ def test_mined_noise_is_pooled_and_the_guard_remixes_other_segments_noise(tmp_pa
     # segment i: target i, mined noise −i for 0.5 s where i is odd, none where it is even
     pairs = [(torch.full((RATE,), float(i)),
               torch.full((RATE // 2,), -float(i)) if i % 2 else torch.zeros(10)) for i in range(30)]
-    n_guard, seconds = write_sets(pairs, tmp_path, RATE, guard_share=0.2, seed=0, mined=True)
+    held, seconds = write_sets(pairs, tmp_path, RATE, guard_share=0.2, seed=0, mined=True)
     guard = sorted(int(p.stem) for p in (tmp_path / "guard" / "clean").iterdir())
     train = sorted(int(p.stem) for p in (tmp_path / "train" / "speech").iterdir())
-    assert n_guard == 3 == len(guard) and all(k % 2 for k in guard)   # only segments with noise
+    assert sorted(held) == guard and len(guard) == 3 and all(k % 2 for k in guard)   # with noise
     assert not set(guard) & set(train) and len(train) == 27
     # the 12 training segments' noise, pooled: 6 s → two 3 s pieces, not 0.5 s ones repeated
     pooled = [audio.read(p, check=False)[0][0] for p in (tmp_path / "train" / "noise").iterdir()]
@@ -153,16 +156,53 @@ def test_the_guard_keeps_the_student_when_adapting_did_not_help(recordings, tmp_
                                                               monkeypatch):
     import sepssl.adapt as ad
 
+    from sepssl.domain_check import CheckSet
+
     scores = iter([5.0, 1.0])            # before, after: adapting made it worse
     monkeypatch.setattr(ad, "guard_score", lambda model, root: next(scores))
+    monkeypatch.setattr(ad, "clean_stretch_pairs",      # no pauses: no check of clean stretches
+                        lambda held, found, rate, seed: CheckSet([], [], [], 0.0))
     student = tiny_model.save(tmp_path / "student.pt")
     said = []
     report = adapt([str(recordings / "in")], tmp_path / "out", teacher=str(student),
                    student=str(student), minutes=2, device="cpu", max_steps=2, batch_size=4,
                    progress=False, say=said.append)
+    assert any("too few pauses for the check" in m for m in said) and report.check_pairs == 0
     assert report.kept == "student" and any("did not beat" in m for m in said)
+    assert report.refused_path.is_file()
     x = torch.randn(1, 4000)
     assert torch.allclose(load_model(report.model_path)(x), tiny_model(x), atol=1e-6)
+
+
+@pytest.mark.slow
+def test_the_check_of_clean_stretches_refuses_a_student_that_lost_stoi(recordings, tmp_path,
+                                                                       tiny_model, monkeypatch):
+    import sepssl.adapt as ad
+    from sepssl.domain_check import CheckSet
+
+    pairs = [(torch.randn(RATE), torch.randn(RATE)) for _ in range(6)]
+    monkeypatch.setattr(ad, "clean_stretch_pairs",
+                        lambda held, found, rate, seed: CheckSet(pairs, [20.0] * 2, [0, 1], 3.0))
+    guard = iter([1.0, 2.0])                          # the guard: it agrees better after
+    monkeypatch.setattr(ad, "guard_score", lambda model, root: next(guard))
+    scores = iter([{"stoi": 0.80, "si_sdr": 5.0},     # the student, before
+                   {"stoi": 0.70, "si_sdr": 3.0},     # the teacher: below the student
+                   {"stoi": 0.79, "si_sdr": 6.0}])    # adapted: SI-SDR up, STOI down
+    monkeypatch.setattr(ad, "check_scores", lambda enhance, check, rate: next(scores))
+    student = tiny_model.save(tmp_path / "student.pt")
+    said = []
+    report = adapt([str(recordings / "in")], tmp_path / "out", teacher=str(student),
+                   student=str(student), minutes=2, device="cpu", max_steps=2, batch_size=4,
+                   progress=False, say=said.append)
+    assert any("scores below the student (STOI 0.700 vs 0.800" in m for m in said)
+    assert report.kept == "student" and report.check_pairs == 6
+    assert any("STOI 0.800 → 0.790" in m and "refused.pt" in m for m in said)
+    assert "check (6 mixtures) STOI 0.800 → 0.790" in report.summary()
+    x = torch.randn(1, 4000)
+    assert torch.allclose(load_model(report.model_path)(x), tiny_model(x), atol=1e-6)
+    refused = load_model(report.refused_path)       # the adapted one, saved for the user
+    assert report.refused_path.name == "adapted_model.refused.pt"
+    assert refused.card["check"]["after"] == {"stoi": 0.79, "si_sdr": 6.0}
 
 
 @pytest.mark.slow
