@@ -55,7 +55,7 @@ from .domain_check import CheckSet, check_scores, clean_stretch_pairs, worth_hol
 from .dsp import activity
 from .enhance import EnhanceReport, collect_inputs, enhance_paths
 from .errors import ConfigError, SepsslError
-from .teachers import check_teacher, load_teacher
+from .teachers import check_teacher, installed_external, load_teacher
 
 log = logging.getLogger("sepssl")
 
@@ -66,6 +66,7 @@ MIN_NOISE_SECONDS = 0.25  # a segment's mined noise shorter than this is not use
 FADE_SECONDS = 0.005      # crossfade between joined stretches of mined noise
 MIN_CHECK_PAIRS = 6       # fewer mixtures than this make no check of clean stretches
 METHODS = ("remixit", "mined_remix", "noisy_target")
+AUTO = "auto"             # --teacher auto: the best installed teacher on the check, or none
 
 
 @dataclass
@@ -94,6 +95,9 @@ class AdaptReport:
         return not self.skipped and self.enhanced.ok
 
     def summary(self) -> str:
+        if not self.train_seconds:
+            return (f"did not adapt on {self.seconds_of_audio:.0f} s of audio: no teacher beats "
+                    f"the student on the check; kept the student model ({self.model_path})")
         mined = "" if math.isnan(self.mined_seconds) else f", {self.mined_seconds:.0f} s of noise mined"
         check = "" if not self.check_pairs else (
             f"; check ({self.check_pairs} mixtures) STOI {self.check_before['stoi']:.3f} → "
@@ -168,7 +172,8 @@ def write_sets(pairs: list[tuple[torch.Tensor, torch.Tensor]], root: Path, rate:
         rate: their sample rate.
         guard_share: the share of segments held back (at least one, and one left to train).
         seed: seeds the choice of the held-back segments.
-        first: segments to hold back before any drawn at random (those the check needs).
+        first: segments held back before any drawn at random, and never trained on (the
+            check's; with `mined`, those without mined noise are held back but not remixed).
         mined: the noise parts were mined from pauses (`mined_remix`, `noisy_target`): a part
             under `MIN_NOISE_SECONDS` is left out, the guard is drawn from segments with one
             (at least two; each is remixed with the others' noise), and the training parts
@@ -199,7 +204,7 @@ def write_sets(pairs: list[tuple[torch.Tensor, torch.Tensor]], root: Path, rate:
     else:
         n_guard = min(len(pairs) - 1, max(1, round(guard_share * len(pairs))))
         guard = order[:n_guard]
-    held = set(guard)
+    held = set(guard) | set(first)     # the check's segments never train, remixed or not
     train = [k for k in order if k not in held]
     for k in train:
         audio.write(root / "train" / "speech" / f"{k:05d}.wav", pairs[k][0], rate, subtype="FLOAT")
@@ -269,13 +274,12 @@ def pauses_found(segments: list[torch.Tensor], rate: int) -> list[torch.Tensor]:
         return [enhance_signal(finder, y[None], rate, atten_lim_db=None)[0] for y in segments]
 
 
-def held_back_check(student, teacher, held: list[torch.Tensor], found: list[torch.Tensor],
-                    rate: int, seed: int, report: AdaptReport, say: Callable[[str], None]
+def held_back_check(student, held: list[torch.Tensor], found: list[torch.Tensor], rate: int,
+                    seed: int, report: AdaptReport, say: Callable[[str], None]
                     ) -> CheckSet | None:
-    """The check of `sepssl.domain_check` on the held-back segments `held` (never trained on),
-    their pauses told by `found` (`pauses_found`); the student and the teacher are scored on
-    it, and a teacher below the student is warned about. None (and a message) when the
-    segments have too few pauses to build it."""
+    """The check of `sepssl.domain_check` on the segments `held` (to be held back from
+    training), their pauses told by `found` (`pauses_found`), with the student's score on it.
+    None (and a message) when the segments have too few pauses to build it."""
     check = clean_stretch_pairs(held, found, rate, seed=seed)
     if len(check.pairs) < MIN_CHECK_PAIRS:
         say(f"note: the held-back recordings have too few pauses for the check of clean "
@@ -284,14 +288,45 @@ def held_back_check(student, teacher, held: list[torch.Tensor], found: list[torc
         return None
     report.check_pairs = len(check.pairs)
     report.check_before = check_scores(as_enhancer(student), check, rate)
-    report.check_teacher = check_scores(teacher.enhance, check, rate)
-    t, b = report.check_teacher, report.check_before
-    if t["stoi"] < b["stoi"]:
-        say(f"warning: on your recordings' clean stretches with their own noise added, the "
-            f"teacher {teacher.name} scores below the student (STOI {t['stoi']:.3f} vs "
-            f"{b['stoi']:.3f}, SI-SDR {t['si_sdr']:.2f} vs {b['si_sdr']:.2f} dB): adapting to it "
-            "is unlikely to help (the check decides at the end); try another --teacher")
     return check
+
+
+def choose_teacher(spec: str, device: str, check: CheckSet | None, rate: int,
+                   report: AdaptReport, say: Callable[[str], None]):
+    """The teacher `spec` names, scored on the check (warned about when below the student);
+    for `auto`, the installed external teacher that scores best there, or None when none beats
+    the student on STOI (adapting to it cannot help) — DeepFilterNet3 when there is no check.
+    """
+    b = report.check_before
+    if spec != AUTO:
+        teach = load_teacher(spec, device)
+        if check is not None:
+            t = report.check_teacher = check_scores(teach.enhance, check, rate)
+            if t["stoi"] < b["stoi"]:
+                say(f"warning: on your recordings' clean stretches with their own noise added, "
+                    f"the teacher {teach.name} scores below the student (STOI {t['stoi']:.3f} vs "
+                    f"{b['stoi']:.3f}, SI-SDR {t['si_sdr']:.2f} vs {b['si_sdr']:.2f} dB): "
+                    "adapting to it is unlikely to help (the check decides at the end); try "
+                    "another --teacher, or --teacher auto")
+        return teach
+    names = installed_external()
+    if check is None:
+        say(f"note: --teacher auto: no check to choose by; using {names[0]}")
+        return load_teacher(names[0], device)
+    scored = {}
+    for name in names:
+        teach = load_teacher(name, device)
+        scored[name] = (check_scores(teach.enhance, check, rate), teach)
+    best = max(scored, key=lambda n: (scored[n][0]["stoi"], scored[n][0]["si_sdr"]))
+    report.check_teacher = scored[best][0]
+    listing = ", ".join(f"{n} {s['stoi']:.3f}" for n, (s, _) in scored.items())
+    if scored[best][0]["stoi"] < b["stoi"]:
+        say(f"--teacher auto: no teacher beats the student on your recordings' clean stretches "
+            f"with their own noise added (STOI: student {b['stoi']:.3f}, {listing}); adapting "
+            "would not help, so the student enhances as it is")
+        return None
+    say(f"--teacher auto: {best} (STOI on the check: student {b['stoi']:.3f}, {listing})")
+    return scored[best][1]
 
 
 def refusal(report: AdaptReport) -> str | None:
@@ -404,14 +439,26 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
 
     from tqdm import tqdm
 
-    teach = load_teacher(teacher, device)
-    pairs, noisy = [], []    # per segment: (target, noise) for `method`, and the recording
     length = int(SEGMENT_SECONDS * rate)
+    noisy = [seg for _, wav in recordings for seg in segments(wav, length)]
+    found = pauses_found(noisy, rate)
+    first = worth_holding_back(noisy, found, rate, round(guard_share * len(noisy)), seed)
+    check = held_back_check(start_model, [noisy[k] for k in first], [found[k] for k in first],
+                            rate, seed, report, say)
+    teach = choose_teacher(teacher, device, check, rate, report, say)
+    report.model_path = Path(save_model) if save_model else out_dir / "adapted_model.pt"
+    if teach is None:   # `auto`, and no teacher beats the student: adapting cannot help
+        report.kept = "student"
+        start_model.save(report.model_path)
+        report.enhanced = enhance_paths(start_model.to(device), inputs, out_dir,
+                                        progress=progress, log=say, atten_lim_db=atten_lim_db,
+                                        overwrite=True)
+        return report
+    pairs = []               # per segment: (target, noise) for `method`
     with tqdm(total=round(report.seconds_of_audio), unit="s", desc=f"teacher {teach.name}",
               disable=not progress, dynamic_ncols=True) as bar:
         for _, wav in recordings:
             pairs += training_pairs(wav, teach.enhance(wav, rate).cpu(), rate, method)
-            noisy += segments(wav, length)
             bar.update(round(wav.shape[-1] / rate))
     report.teacher_seconds = time.time() - started
     left = minutes * 60 - (time.time() - started)
@@ -422,16 +469,11 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
     work = Path(tempfile.mkdtemp(prefix="sepssl-adapt-"))
     try:
         mined = method != "remixit"
-        found = pauses_found(noisy, rate)
-        first = worth_holding_back(noisy, found, rate, round(guard_share * len(noisy)), seed)
-        held, noise_seconds = write_sets(pairs, work, rate, guard_share, seed, mined=mined,
-                                         first=first)
+        _, noise_seconds = write_sets(pairs, work, rate, guard_share, seed, mined=mined,
+                                      first=first)
         if mined:
             report.mined_seconds = noise_seconds
         report.guard_before_db = guard_score(start_model, work)
-        check = held_back_check(start_model, teach, [noisy[k] for k in held],
-                                [found[k] for k in held], rate, seed, report, say)
-        left = max(10.0, minutes * 60 - (time.time() - started))
         segment = min(3.0, SEGMENT_SECONDS)
         task = (["task.name=noisy_target"] if method == "noisy_target" else
                 ["task.name=teacher_remix",
@@ -471,7 +513,6 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
         adapted.card["check"] = {"mixtures": report.check_pairs, "before": report.check_before,
                                  "after": report.check_after}
     reason = refusal(report)
-    report.model_path = Path(save_model) if save_model else out_dir / "adapted_model.pt"
     if reason is None:
         report.kept, model = "adapted", adapted
     else:

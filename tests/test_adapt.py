@@ -299,3 +299,58 @@ def test_train_asks_only_for_the_data_a_task_uses(toy_set, tmp_path, tiny_model)
     cfg = load_config(None, base + ["task.name=remixit", f"task.teacher={teacher}"])
     loader, _ = make_loaders(cfg, build_task(cfg.task))
     assert set(next(iter(loader))) == {"speech"}
+
+
+class Halves:
+    """A stand-in teacher: half the input is its speech."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def enhance(self, wav, rate):
+        return 0.5 * wav
+
+    def describe(self):
+        return self.name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("teacher_stoi, chosen", [((0.70, 0.60), None), ((0.75, 0.85), "rnnoise")])
+def test_teacher_auto_takes_the_best_on_the_check_or_none(recordings, tmp_path, tiny_model,
+                                                          monkeypatch, teacher_stoi, chosen):
+    import sepssl.adapt as ad
+    from sepssl.domain_check import CheckSet
+
+    pairs = [(torch.randn(RATE), torch.randn(RATE)) for _ in range(6)]
+    monkeypatch.setattr(ad, "clean_stretch_pairs",
+                        lambda held, found, rate, seed: CheckSet(pairs, [20.0] * 2, [0, 1], 3.0))
+    monkeypatch.setattr(ad, "installed_external", lambda: ["dfn3", "rnnoise"])
+    monkeypatch.setattr(ad, "load_teacher", lambda name, device: Halves(name))
+    scores = iter([{"stoi": 0.80, "si_sdr": 5.0}] +                       # the student
+                  [{"stoi": s, "si_sdr": 4.0} for s in teacher_stoi] +     # dfn3, rnnoise
+                  [{"stoi": 0.81, "si_sdr": 5.5}])                        # adapted
+    monkeypatch.setattr(ad, "check_scores", lambda enhance, check, rate: next(scores))
+    student = tiny_model.save(tmp_path / "student.pt")
+    said = []
+    report = adapt([str(recordings / "in")], tmp_path / "out", teacher="auto",
+                   student=str(student), minutes=2, device="cpu", max_steps=2, batch_size=4,
+                   progress=False, say=said.append)
+    assert report.ok and len(list((tmp_path / "out").glob("*.wav"))) == 4
+    if chosen is None:      # no teacher beats the student: nothing is trained
+        assert any("no teacher beats the student" in m for m in said)
+        assert report.kept == "student" and report.steps == 0
+        assert "did not adapt" in report.summary() and report.model_path.is_file()
+    else:
+        assert any(m.startswith("--teacher auto: rnnoise") for m in said)
+        assert report.steps == 2 and report.check_teacher["stoi"] == 0.85
+        if report.kept == "adapted":
+            assert load_model(report.model_path).card["teacher"] == "rnnoise"
+
+
+def test_teacher_auto_needs_an_external_teacher(monkeypatch):
+    import sepssl.teachers as teachers
+
+    teachers.check_teacher("auto")                       # installed here (the test extra)
+    monkeypatch.setattr(teachers, "installed_external", lambda: [])
+    with pytest.raises(ConfigError, match="--teacher auto: chooses among dfn3 and rnnoise"):
+        teachers.check_teacher("auto")

