@@ -12,6 +12,8 @@
 # What comes back ($OUT, at most 8 files): results.tar.gz (every table, JSON and log), model.pt
 # (the budget-trained model), and summary.txt (each step's exit code and time).
 #   KIT_QUICK=1 bash scripts/gpu_kit/run.sh     # on the CPU: every step at tiny sizes (a check)
+#   KIT_STEPS=install,throughput,compiled,train MINUTES=8 bash scripts/gpu_kit/run.sh
+#                                               # a second call: a longer training, nothing else
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 py=${PYTHON:-python3}
@@ -27,8 +29,13 @@ limit=${KIT_SECONDS:-560}
 [ "$quick" = 1 ] && limit=${KIT_SECONDS:-1800}
 deadline=$((SECONDS + limit - 20))    # 20 s kept for packing the results
 
+only=${KIT_STEPS:-}    # e.g. KIT_STEPS=install,throughput,compiled,train: only these steps
+
 step() {  # step NAME SECONDS COMMAND...: run it with a time limit, log it, record its exit code
     local name=$1 limit=$2; shift 2
+    if [ -n "$only" ] && [[ ",$only," != *",$name,"* ]]; then
+        return 0
+    fi
     local t0=$SECONDS left=$((deadline - SECONDS))
     [ "$left" -lt "$limit" ] && limit=$left
     if [ "$limit" -lt 5 ]; then
@@ -57,7 +64,8 @@ print(b['batch'], b['precision'])" 2>/dev/null || echo "256 bf16")
 step compiled 100 "$py" metrics/bench_train_throughput.py --device $device $q \
     --batches "${best% *}" --precisions "${best#* }" --compile reduce-overhead --out "$res/compiled"
 
-minutes=${MINUTES:-4}
+# the budget, cut to what is left before the deadline (a minute kept for start-up and export)
+minutes=$("$py" -c "print(round(max(0.5, min(${MINUTES:-4}, ($deadline - $SECONDS - 60) / 60)), 2))")
 mapfile -t budget < <("$py" scripts/gpu_kit/budget_settings.py "$res" "$minutes")
 train_sets=(--set "trainer.out_dir=$res/gpu_budget" --set "trainer.max_minutes=$minutes")
 for kv in "${budget[@]}"; do train_sets+=(--set "$kv"); done
@@ -66,7 +74,8 @@ if [ "$quick" = 1 ]; then
                  --set data.segment_seconds=0.5 --set trainer.precision=32-true
                  --set optim.warmup_steps=0 --set data.batch_size=2 --set trainer.compile=off)
 fi
-step train $((minutes * 60 + 60)) "$py" -m sepssl.cli train gpu_budget "${train_sets[@]}"
+step train $("$py" -c "print(int($minutes * 60) + 60)") "$py" -m sepssl.cli train gpu_budget \
+    "${train_sets[@]}"
 [ -f "$res/gpu_budget/model.pt" ] && cp "$res/gpu_budget/model.pt" "$out/model.pt"
 rm -rf "$res/gpu_budget/checkpoints"
 
