@@ -17,7 +17,11 @@ disjoint part with clean references (`score/noisy`, `score/clean`):
   (`sepssl.codecs`, as `task.recording_chain.codec_p` trains);
 - `rooms`: the dry test files with their speech in a room of `sepssl.data.rooms.varied_rir`
   (small rooms to halls; rooms drawn from seeds training's room bank never uses), direct path
-  at gain 1, and the file's own noise added back; the clean reference stays dry.
+  at gain 1, and the file's own noise added back; the clean reference stays dry;
+- `conversations`: long recordings with pauses, as users have them (the corpus's clips are
+  3.6 s utterances with little pause): the dry test files of one speaker, 6 at a time, joined
+  with pauses of 0.4–1.5 s, in one environment (the first clip's noise, looped with
+  crossfades, under the whole recording) at one SNR drawn from −5…15 dB; split by recording.
 
     python experiments/adapt_domains.py --corpus corpus --out runs/adapt_domains
 
@@ -85,10 +89,64 @@ def in_room(noisy: torch.Tensor, clean: torch.Tensor, rate: int, index: int
     return mixed * scale, clean * scale
 
 
-def build(corpus: Path, out: Path, seed: int = 0) -> dict[str, dict[str, int]]:
+def looped(noise: torch.Tensor, length: int, fade: int) -> torch.Tensor:
+    """`noise (1, n)` repeated to `length` samples, each repeat crossfaded (sin²) into the last."""
+    fade = min(fade, noise.shape[-1] // 2)
+    ramp = torch.sin(torch.linspace(0, torch.pi / 2, fade)) ** 2
+    out = noise
+    while out.shape[-1] < length:
+        joint = out[..., -fade:] * (1 - ramp) + noise[..., :fade] * ramp
+        out = torch.cat([out[..., :-fade], joint, noise[..., fade:]], dim=-1)
+    return out[..., :length]
+
+
+def conversations(corpus: Path, rows: list[dict], out: Path, seed: int,
+                  per_recording: int = 6) -> dict[str, int]:
+    """The `conversations` domain (module docstring); returns the recordings per part."""
+    rng = random.Random(f"{seed}-conversations")
+    by_speaker: dict[str, list[dict]] = {}
+    for r in sorted((r for r in rows if r["reverberant"] == "0"), key=lambda r: r["id"]):
+        by_speaker.setdefault(r["speaker"], []).append(r)
+    groups = [items[i:i + per_recording] for _, items in sorted(by_speaker.items())
+              for i in range(0, len(items), per_recording)]
+    groups = [g for g in groups if len(g) >= per_recording // 2]
+    rng.shuffle(groups)
+    half = len(groups) // 2
+    counts = {"adapt": half, "score": len(groups) - half}
+    for k, group in enumerate(groups):
+        part = "adapt" if k < half else "score"
+        pieces, noise, rate = [], None, None
+        for r in group:
+            name = Path(r["path"]).name
+            clean, rate = audio.read(corpus / "test" / "clean" / name)
+            if noise is None:
+                noise = audio.read(corpus / "test" / "noisy" / name)[0] - clean
+            pause = torch.zeros(1, round(rng.uniform(0.4, 1.5) * rate))
+            pieces += [clean, pause]
+        clean = torch.cat(pieces[:-1], dim=-1)
+        noise = looped(noise, clean.shape[-1], round(0.05 * rate))
+        speaking = clean.abs() > 0
+        snr = rng.uniform(-5.0, 15.0)
+        gain = (clean[speaking].square().mean() / noise.square().mean().clamp_min(1e-12)
+                / 10 ** (snr / 10)).sqrt()
+        noisy = clean + gain * noise
+        scale = min(1.0, 0.95 / float(noisy.abs().max().clamp_min(1e-8)))
+        name = f"conversation-{k:03d}.wav"
+        audio.write(out / "conversations" / part / "noisy" / name, noisy * scale, rate)
+        if part == "score":
+            audio.write(out / "conversations" / part / "clean" / name, clean * scale, rate)
+    return counts
+
+
+def build(corpus: Path, out: Path, seed: int = 0, only: list[str] | None = None
+          ) -> dict[str, dict[str, int]]:
     rows = [r for r in csv.DictReader(open(corpus / "manifests" / "test.csv")) if r["kind"] == "noisy"]
     counts = {}
+    if only is None or "conversations" in only:
+        counts["conversations"] = conversations(corpus, rows, out, seed)
     for domain, keep in DOMAINS.items():
+        if only is not None and domain not in only:
+            continue
         chosen = sorted((r for r in rows if keep(r)), key=lambda r: r["id"])
         random.Random(f"{seed}-{domain}").shuffle(chosen)
         half = len(chosen) // 2
@@ -120,8 +178,10 @@ def main() -> None:
     p.add_argument("--corpus", type=Path, default=Path("corpus"))
     p.add_argument("--out", type=Path, default=Path("runs/adapt_domains"))
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--domains", nargs="+", choices=[*DOMAINS, "conversations"],
+                   help="build only these (default: all)")
     a = p.parse_args()
-    for domain, count in build(a.corpus, a.out, a.seed).items():
+    for domain, count in build(a.corpus, a.out, a.seed, a.domains).items():
         print(f"{domain}: {count['adapt']} files to adapt on, {count['score']} to score")
 
 
