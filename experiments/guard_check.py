@@ -1,8 +1,8 @@
 """Can a check built from the user's own recordings, without the teacher, tell a better
 enhancer from a worse one? (issue 14: a guard that does not trust the teacher.)
 
-The check ("clean stretches"): in each recording, the starting model (not the teacher) finds
-the pauses; the recording's SNR is estimated from the power in its pauses against the power
+The check ("clean stretches", `sepssl.domain_check`): in each recording, the shipped default
+(no limit, `sepssl.adapt.pauses_found`, as `sepssl adapt` does) finds the pauses; the recording's SNR is estimated from the power in its pauses against the power
 elsewhere. The cleanest recordings become references; noise mined from the pauses of the other
 recordings is added to them at a drawn SNR; a system is scored by how well it gives back the
 reference (SI-SDR, STOI). Everything in-domain (voice, channel, room, noise), nothing from the
@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import statistics
 import sys
 from pathlib import Path
 
@@ -34,37 +32,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sepssl import audio  # noqa: E402
-from sepssl.domain_check import clean_stretch_pairs  # noqa: E402
+from sepssl.adapt import as_enhancer, pauses_found  # noqa: E402
 from sepssl.data.datasets import list_audio  # noqa: E402
-from sepssl.evaluation.metrics import score_pair  # noqa: E402
-
-METRICS = ("stoi", "si_sdr")
-
+from sepssl.domain_check import check_rows, clean_stretch_pairs, finite_mean  # noqa: E402
 
 def system(spec: str):
-    """`enhance(wav (time,), rate) -> (time,)`: a sepssl model with its own limit, or an
-    external enhancer (`dfn3`, `rnnoise`)."""
-    from sepssl.enhance import enhance_signal
+    """`enhance(wav (time,), rate) -> (time,)`: a sepssl model with its own limit (as `adapt`
+    scores students), or an external enhancer (`dfn3`, `rnnoise`)."""
     from sepssl.models.enhancer import load_model
     from sepssl.teachers import load_teacher
 
     if spec in ("dfn3", "rnnoise"):
-        teacher = load_teacher(spec)
-        return teacher.enhance
-    model = load_model(spec)
-    return lambda wav, rate: enhance_signal(model, wav[None], rate)[0]
-
-
-def mean(values: list[float]) -> float:
-    """The mean of the finite values (STOI is NaN for a reference of under 30 frames)."""
-    finite = [v for v in values if not math.isnan(v)]
-    return statistics.fmean(finite) if finite else float("nan")
-
-
-def scores(enhance, pairs, rate) -> dict[str, list[float]]:
-    """Per pair, each metric of `METRICS`."""
-    rows = [score_pair(ref, enhance(noisy, rate), rate, METRICS) for noisy, ref in pairs]
-    return {m: [r[m] for r in rows] for m in METRICS}
+        return load_teacher(spec).enhance
+    return as_enhancer(load_model(spec))
 
 
 def main() -> None:
@@ -89,7 +69,6 @@ def main() -> None:
         name, _, spec = item.partition("=")
         spec, _, domain = spec.partition("@")
         specs.append((name, spec, domain or None))
-    finder = system(a.finder)
     result = json.loads(a.out.read_text()) if a.out.is_file() else {}
     truths = {}   # the truth does not change with the check: reuse it from --truth-from
     if a.truth_from:
@@ -100,23 +79,29 @@ def main() -> None:
         rate = 16000
         recordings = [audio.read(f, rate)[0].mean(0)
                       for f in list_audio(root / a.check_on / "noisy")]
-        with torch.no_grad():
-            found = [finder(w, rate) for w in recordings]
+        if a.finder == "default":        # what `sepssl adapt` does
+            found = pauses_found(recordings, rate)
+        else:
+            finder = system(a.finder)
+            with torch.no_grad():
+                found = [finder(w, rate) for w in recordings]
         check = clean_stretch_pairs(recordings, found, rate, seed=0)
         truth = [(audio.read(root / "score" / "noisy" / f.name, rate)[0].mean(0),
                   audio.read(f, rate)[0].mean(0)) for f in list_audio(root / "score" / "clean")]
-        out = result.setdefault(domain, {"check_pairs": len(check.pairs),
-                                         "reference_snr_db": check.reference_snr_db,
-                                         "systems": {}})
+        made = {"check_pairs": len(check.pairs), "reference_snr_db": check.reference_snr_db}
+        out = result.get(domain, {})
+        if {k: out.get(k) for k in made} != made:    # another check: its old scores are stale
+            out = result[domain] = {**made, "systems": {}}
         for name, spec, only in specs:
             if only not in (None, domain):
                 continue
             enhance = system(spec)
             known = truths.get(domain, {}).get(name)
             with torch.no_grad():
-                out["systems"][name] = {"spec": spec, "check": scores(enhance, check.pairs, rate),
-                                        "truth": known or scores(enhance, truth, rate)}
-            print(domain, name, {part: {m: round(mean(v), 3) for m, v in d.items()}
+                out["systems"][name] = {"spec": spec,
+                                        "check": check_rows(enhance, check.pairs, rate),
+                                        "truth": known or check_rows(enhance, truth, rate)}
+            print(domain, name, {part: {m: round(finite_mean(v), 3) for m, v in d.items()}
                                  for part, d in out["systems"][name].items() if part != "spec"},
                   flush=True)
         a.out.parent.mkdir(parents=True, exist_ok=True)
@@ -132,6 +117,8 @@ def table(result: dict, bases: dict[str, str] | None = None) -> str:
     from sepssl.evaluation.summary import stats
 
     def delta(a: list[float], b: list[float]) -> str:
+        if len(a) != len(b):
+            raise SystemExit("guard_check: systems scored on different pairs; use a new --out")
         st = stats([x - y for x, y in zip(a, b)])
         lo, hi = st["ci95"]
         return f"{st['mean']:+.3f} [{lo:+.3f}, {hi:+.3f}]"

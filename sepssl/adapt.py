@@ -88,6 +88,7 @@ class AdaptReport:
     check_after: dict = field(default_factory=dict)     # ... the adapted student
     check_teacher: dict = field(default_factory=dict)   # ... the teacher
     kept: str = ""                     # "adapted" or "student"
+    not_adapted: str = ""              # why nothing was trained (`--teacher auto`), if so
     refused_path: Path | None = None   # the adapted student, when it was not kept
 
     @property
@@ -95,9 +96,9 @@ class AdaptReport:
         return not self.skipped and self.enhanced.ok
 
     def summary(self) -> str:
-        if not self.train_seconds:
-            return (f"did not adapt on {self.seconds_of_audio:.0f} s of audio: no teacher beats "
-                    f"the student on the check; kept the student model ({self.model_path})")
+        if self.not_adapted:
+            return (f"did not adapt on {self.seconds_of_audio:.0f} s of audio: "
+                    f"{self.not_adapted}; kept the student model ({self.model_path})")
         mined = "" if math.isnan(self.mined_seconds) else f", {self.mined_seconds:.0f} s of noise mined"
         check = "" if not self.check_pairs else (
             f"; check ({self.check_pairs} mixtures) STOI {self.check_before['stoi']:.3f} → "
@@ -260,18 +261,27 @@ def as_enhancer(model) -> Callable[[torch.Tensor, int], torch.Tensor]:
     return enhance
 
 
-def pauses_found(segments: list[torch.Tensor], rate: int) -> list[torch.Tensor]:
+def pauses_found(segments: list[torch.Tensor], rate: int, device: str = "cpu",
+                 progress: bool = False) -> list[torch.Tensor]:
     """The shipped `default`'s speech estimates (no limit) of `segments`, which say where their
     pauses are, whatever the student and the teacher: trained to remove all noise, it is near
     silent where nobody speaks. (A student trained to keep noise, like v1 or `noclean`, finds no
     pauses; DeepFilterNet3 finds pauses inside speech, and the SNRs estimated from them were
-    10–20 dB low: `metrics/adapt_guard/README.md`.)"""
+    10–20 dB low: `metrics/adapt_guard/README.md`.) A segment of digital silence is its own
+    estimate (it has no pause to mine: nothing to measure a noise by)."""
+    from tqdm import tqdm
+
     from .enhance import enhance_signal
     from .models.enhancer import load_model
 
-    finder = load_model("default")
+    finder = load_model("default", device=device)
+    found = []
     with torch.no_grad():
-        return [enhance_signal(finder, y[None], rate, atten_lim_db=None)[0] for y in segments]
+        for y in tqdm(segments, desc="finding pauses", unit="segment", disable=not progress,
+                      dynamic_ncols=True):
+            found.append(enhance_signal(finder, y[None].to(device), rate, atten_lim_db=None)[0]
+                         .cpu() if bool(y.any()) else y)
+    return found
 
 
 def held_back_check(student, held: list[torch.Tensor], found: list[torch.Tensor], rate: int,
@@ -286,21 +296,26 @@ def held_back_check(student, held: list[torch.Tensor], found: list[torch.Tensor]
             f"stretches ({len(check.pairs)} mixtures, {MIN_CHECK_PAIRS} needed); only agreement "
             "with the teacher guards the result, which cannot see the teacher's own errors")
         return None
-    report.check_pairs = len(check.pairs)
-    report.check_before = check_scores(as_enhancer(student), check, rate)
+    before = check_scores(as_enhancer(student), check, rate)
+    if not all(math.isfinite(v) for v in before.values()):
+        say(f"note: the check of clean stretches could not be scored ({before}); only agreement "
+            "with the teacher guards the result")
+        return None
+    report.check_pairs, report.check_before = len(check.pairs), before
     return check
 
 
 def choose_teacher(spec: str, device: str, check: CheckSet | None, rate: int,
-                   report: AdaptReport, say: Callable[[str], None]):
-    """The teacher `spec` names, scored on the check (warned about when below the student);
+                   report: AdaptReport, say: Callable[[str], None], student: str = ""):
+    """The teacher `spec` names, scored on the check (warned about when below the student,
+    unless it is the student itself: its estimate has no limit, the student's output has one);
     for `auto`, the installed external teacher that scores best there, or None when none beats
     the student on STOI (adapting to it cannot help) — DeepFilterNet3 when there is no check.
     """
     b = report.check_before
     if spec != AUTO:
         teach = load_teacher(spec, device)
-        if check is not None:
+        if check is not None and spec != student:
             t = report.check_teacher = check_scores(teach.enhance, check, rate)
             if t["stoi"] < b["stoi"]:
                 say(f"warning: on your recordings' clean stretches with their own noise added, "
@@ -317,10 +332,13 @@ def choose_teacher(spec: str, device: str, check: CheckSet | None, rate: int,
     for name in names:
         teach = load_teacher(name, device)
         scored[name] = (check_scores(teach.enhance, check, rate), teach)
-    best = max(scored, key=lambda n: (scored[n][0]["stoi"], scored[n][0]["si_sdr"]))
+    def rank(name: str) -> tuple[float, ...]:   # a score that is NaN ranks last
+        return tuple(v if math.isfinite(v) else -math.inf for v in
+                     (scored[name][0]["stoi"], scored[name][0]["si_sdr"]))
+    best = max(scored, key=rank)
     report.check_teacher = scored[best][0]
     listing = ", ".join(f"{n} {s['stoi']:.3f}" for n, (s, _) in scored.items())
-    if scored[best][0]["stoi"] < b["stoi"]:
+    if not scored[best][0]["stoi"] >= b["stoi"]:
         say(f"--teacher auto: no teacher beats the student on your recordings' clean stretches "
             f"with their own noise added (STOI: student {b['stoi']:.3f}, {listing}); adapting "
             "would not help, so the student enhances as it is")
@@ -383,11 +401,14 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
     Args:
         inputs: files, folders and globs, as `sepssl enhance` takes them.
         out_dir: where the enhanced files go (the inputs' layout below it).
-        teacher: "default", "noclean", "dfn3", "rnnoise" or a sepssl model file.
+        teacher: "default", "noclean", "dfn3", "rnnoise", a sepssl model file, or "auto" (the
+            installed external teacher that scores best on the check; none, and no adapting,
+            when none beats the student there).
         student: "default", "noclean" or a one-output sepssl model file to start from.
         method: what the student learns (`METHODS`, the module docstring): "remixit",
             "mined_remix" or "noisy_target".
-        minutes: wall-time budget for the teacher pass and the adaptation together.
+        minutes: wall-time budget for finding pauses, the check, the teacher pass and the
+            adaptation together.
         device: "auto", "cpu", "cuda" or "cuda:N".
         save_model: the adapted model file (default: `out_dir/adapted_model.pt`).
         max_steps: stop after this many steps even within the budget (for tests).
@@ -441,14 +462,16 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
 
     length = int(SEGMENT_SECONDS * rate)
     noisy = [seg for _, wav in recordings for seg in segments(wav, length)]
-    found = pauses_found(noisy, rate)
+    found = pauses_found(noisy, rate, device, progress)
     first = worth_holding_back(noisy, found, rate, round(guard_share * len(noisy)), seed)
     check = held_back_check(start_model, [noisy[k] for k in first], [found[k] for k in first],
                             rate, seed, report, say)
-    teach = choose_teacher(teacher, device, check, rate, report, say)
+    teach = choose_teacher(teacher, device, check, rate, report, say, student)
     report.model_path = Path(save_model) if save_model else out_dir / "adapted_model.pt"
     if teach is None:   # `auto`, and no teacher beats the student: adapting cannot help
         report.kept = "student"
+        report.not_adapted = "no teacher beats the student on the check"
+        start_model.card["adapt"] = f"not adapted: {report.not_adapted}"
         start_model.save(report.model_path)
         report.enhanced = enhance_paths(start_model.to(device), inputs, out_dir,
                                         progress=progress, log=say, atten_lim_db=atten_lim_db,
@@ -513,8 +536,10 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
         adapted.card["check"] = {"mixtures": report.check_pairs, "before": report.check_before,
                                  "after": report.check_after}
     reason = refusal(report)
+    stale = report.model_path.with_suffix(".refused.pt")
     if reason is None:
         report.kept, model = "adapted", adapted
+        stale.unlink(missing_ok=True)    # an earlier run's refused student is not this one's
     else:
         report.kept, model = "student", start_model
         report.refused_path = report.model_path.with_suffix(".refused.pt")

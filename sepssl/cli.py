@@ -380,9 +380,10 @@ def build_parser() -> argparse.ArgumentParser:
              "then enhance them",
         description="A teacher splits each recording into speech and noise estimates; a fast "
                     "sepssl student learns to undo remixes of them for the time budget; it is "
-                    "kept only if it beats the starting student on held-back recordings (their "
-                    "teacher remixes, and their clean stretches with their own noise added); "
-                    "every input is then enhanced by the kept model.",
+                    "kept only if, on a fifth of the 4 s segments held back, it beats the "
+                    "starting student at the teacher's remixes and loses neither STOI nor SI-SDR "
+                    "on their clean stretches with their own noise added; every input is then "
+                    "enhanced by the kept model.",
         epilog="examples:\n  sepssl adapt recordings/ -o enhanced/\n"
                "  sepssl adapt calls/*.wav -o out/ --teacher dfn3 --minutes 20\n"
                "  sepssl adapt calls/ -o out/ --teacher auto")
@@ -392,7 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="default or noclean (shipped models), dfn3 (DeepFilterNet3), rnnoise, "
                         "a sepssl model file, or auto (the installed external teacher that does "
                         "best on the check of your recordings' clean stretches; none, and no "
-                        "adapting, when none beats the student there); dfn3 / rnnoise / auto "
+                        "adapting, when none beats the student there; dfn3 when the recordings "
+                        "have too few pauses for the check); dfn3 / rnnoise / auto "
                         "need `pip install 'sepssl[teachers]'` (default: %(default)s)")
     a.add_argument("--student", default="default",
                    help="the model to adapt: default, noclean or a sepssl model file "
@@ -403,8 +405,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "mined from the recordings' pauses), noisy_target (the recordings plus "
                         "mined noise, back to the recordings) (default: %(default)s)")
     a.add_argument("--minutes", type=positive_float, default=10.0,
-                   help="wall-time budget for the teacher pass and the adaptation "
-                        "(default: %(default)s)")
+                   help="wall-time budget for finding pauses, the check, the teacher pass and "
+                        "the adaptation (default: %(default)s)")
     a.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)")
     a.add_argument("--save-model", default=None, metavar="PATH",
                    help="the adapted model file (default: OUT/adapted_model.pt)")

@@ -83,7 +83,8 @@ def worth_holding_back(recordings: list[torch.Tensor], speech: list[torch.Tensor
 
 def clean_stretch_pairs(recordings: list[torch.Tensor], speech: list[torch.Tensor], rate: int,
                         seed: int = 0, min_snr_db: float = 15.0, least: int = 4,
-                        per_reference: int = 3, margin_db: float = 10.0) -> CheckSet:
+                        most: int = 20, per_reference: int = 3, margin_db: float = 10.0
+                        ) -> CheckSet:
     """The check set (module docstring) of `recordings`.
 
     Args:
@@ -92,9 +93,9 @@ def clean_stretch_pairs(recordings: list[torch.Tensor], speech: list[torch.Tenso
         rate: their sample rate.
         seed: seeds the noise excerpts and SNRs.
         min_snr_db: recordings estimated at least this clean become references (at least
-            `least` of the cleanest, and never all: the others' pauses are the noise). The
-            reference's own noise counts as speech in the score, so it must lie well below
-            the noise added.
+            `least` of the cleanest, at most `most` and half of those with pauses: the others'
+            pauses are the noise). The reference's own noise counts as speech in the score, so
+            it must lie well below the noise added.
         per_reference: mixtures made of each reference (other excerpts, other SNRs).
         margin_db: each mixture's SNR is one of the other recordings' estimated SNRs (so that
             the check is as noisy as the recordings are), at most the reference's own less
@@ -106,7 +107,8 @@ def clean_stretch_pairs(recordings: list[torch.Tensor], speech: list[torch.Tenso
     if len(known) < 2:
         return CheckSet([], [], [], 0.0)
     clean = sum(snrs[k] >= min_snr_db for k in known)
-    refs = known[:min(len(known) - 1, max(least, clean))]
+    # at most half of them (the rest are the noise and its SNRs), and `most`
+    refs = known[:min(len(known) - 1, max(least, min(clean, len(known) // 2, most)))]
     fade = round(0.005 * rate)
     pool = [activity.join_stretches(recordings[k], frees[k], fade)
             for k in range(len(recordings)) if k not in set(refs)]
@@ -128,24 +130,34 @@ def clean_stretch_pairs(recordings: list[torch.Tensor], speech: list[torch.Tenso
     return CheckSet(pairs, [snrs[k] for k in refs], refs, noise.numel() / rate)
 
 
-def check_scores(enhance: Callable[[torch.Tensor, int], torch.Tensor], check: CheckSet,
-                 rate: int) -> dict[str, float]:
-    """Mean STOI and SI-SDR (dB) of an enhancer on the check set.
+def check_rows(enhance: Callable[[torch.Tensor, int], torch.Tensor],
+               pairs: list[tuple[torch.Tensor, torch.Tensor]], rate: int
+               ) -> dict[str, list[float]]:
+    """STOI and SI-SDR (dB) of an enhancer on each (noisy, reference) pair.
 
     Args:
         enhance: `(time,)` and the rate in, `(time,)` out (a teacher's `enhance`, or a model
-            wrapped the same way).
-        check: from `clean_stretch_pairs`, with pairs.
+            wrapped the same way: `sepssl.adapt.as_enhancer`).
+        pairs: `(time,)` tensors, e.g. a `CheckSet`'s.
         rate: their sample rate.
     Returns:
-        `{"stoi": mean, "si_sdr": mean}` over the pairs (STOI over those long enough for it).
+        `{"stoi": [...], "si_sdr": [...]}`, one value per pair (NaN where it cannot be scored,
+        e.g. STOI of under 30 frames).
     """
     from .evaluation.metrics import score_pair
 
-    rows = [score_pair(ref, enhance(noisy, rate), rate, CHECK_METRICS)
-            for noisy, ref in check.pairs]
-    means = {}
-    for m in CHECK_METRICS:
-        finite = [r[m] for r in rows if math.isfinite(r[m])]
-        means[m] = sum(finite) / len(finite) if finite else float("nan")
-    return means
+    rows = [score_pair(ref, enhance(noisy, rate), rate, CHECK_METRICS) for noisy, ref in pairs]
+    return {m: [r[m] for r in rows] for m in CHECK_METRICS}
+
+
+def finite_mean(values: list[float]) -> float:
+    """The mean of the finite values; NaN when there is none."""
+    finite = [v for v in values if math.isfinite(v)]
+    return sum(finite) / len(finite) if finite else float("nan")
+
+
+def check_scores(enhance: Callable[[torch.Tensor, int], torch.Tensor], check: CheckSet,
+                 rate: int) -> dict[str, float]:
+    """Mean STOI and SI-SDR (dB) of an enhancer on the check set (`check_rows`, averaged over
+    the pairs that could be scored): `{"stoi": mean, "si_sdr": mean}`."""
+    return {m: finite_mean(v) for m, v in check_rows(enhance, check.pairs, rate).items()}

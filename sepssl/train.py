@@ -7,6 +7,7 @@ task's inference rule, and the export of the best checkpoint as a weights-only m
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -57,7 +58,8 @@ class TaskModule(L.LightningModule):
 
     def validation_step(self, pair, _):
         # files of every length: a compiled network (`trainer.compile`) would recompile for each
-        with torch.compiler.set_stance("force_eager"):
+        compiled = getattr(self.config.trainer, "compile", "off") != "off"
+        with torch.compiler.set_stance("force_eager") if compiled else contextlib.nullcontext():
             self._validate(*pair)
 
     def _validate(self, noisy: torch.Tensor, refs: torch.Tensor) -> None:

@@ -190,8 +190,9 @@ def test_the_check_of_clean_stretches_refuses_a_student_that_lost_stoi(recording
                    {"stoi": 0.79, "si_sdr": 6.0}])    # adapted: SI-SDR up, STOI down
     monkeypatch.setattr(ad, "check_scores", lambda enhance, check, rate: next(scores))
     student = tiny_model.save(tmp_path / "student.pt")
+    teacher = tiny_model.save(tmp_path / "teacher.pt")   # not the student: it is warned about
     said = []
-    report = adapt([str(recordings / "in")], tmp_path / "out", teacher=str(student),
+    report = adapt([str(recordings / "in")], tmp_path / "out", teacher=str(teacher),
                    student=str(student), minutes=2, device="cpu", max_steps=2, batch_size=4,
                    progress=False, say=said.append)
     assert any("scores below the student (STOI 0.700 vs 0.800" in m for m in said)
@@ -330,6 +331,8 @@ def test_teacher_auto_takes_the_best_on_the_check_or_none(recordings, tmp_path, 
                   [{"stoi": s, "si_sdr": 4.0} for s in teacher_stoi] +     # dfn3, rnnoise
                   [{"stoi": 0.81, "si_sdr": 5.5}])                        # adapted
     monkeypatch.setattr(ad, "check_scores", lambda enhance, check, rate: next(scores))
+    guard = iter([1.0, 2.0])                          # the guard: it agrees better after
+    monkeypatch.setattr(ad, "guard_score", lambda model, root: next(guard))
     student = tiny_model.save(tmp_path / "student.pt")
     said = []
     report = adapt([str(recordings / "in")], tmp_path / "out", teacher="auto",
@@ -338,13 +341,15 @@ def test_teacher_auto_takes_the_best_on_the_check_or_none(recordings, tmp_path, 
     assert report.ok and len(list((tmp_path / "out").glob("*.wav"))) == 4
     if chosen is None:      # no teacher beats the student: nothing is trained
         assert any("no teacher beats the student" in m for m in said)
-        assert report.kept == "student" and report.steps == 0
-        assert "did not adapt" in report.summary() and report.model_path.is_file()
+        assert report.kept == "student" and report.steps == 0 and report.teacher_seconds == 0
+        assert "did not adapt" in report.summary()
+        x = torch.randn(1, 4000)
+        assert torch.allclose(load_model(report.model_path)(x), tiny_model(x), atol=1e-6)
     else:
         assert any(m.startswith("--teacher auto: rnnoise") for m in said)
         assert report.steps == 2 and report.check_teacher["stoi"] == 0.85
-        if report.kept == "adapted":
-            assert load_model(report.model_path).card["teacher"] == "rnnoise"
+        assert report.kept == "adapted"
+        assert load_model(report.model_path).card["teacher"] == "rnnoise"
 
 
 def test_teacher_auto_needs_an_external_teacher(monkeypatch):
@@ -354,3 +359,11 @@ def test_teacher_auto_needs_an_external_teacher(monkeypatch):
     monkeypatch.setattr(teachers, "installed_external", lambda: [])
     with pytest.raises(ConfigError, match="--teacher auto: chooses among dfn3 and rnnoise"):
         teachers.check_teacher("auto")
+
+
+def test_pauses_are_found_in_segments_of_digital_silence_too():
+    from sepssl.adapt import pauses_found
+
+    speech = torch.from_numpy(voiced(4.0) + 0.05 * noise(4.0))
+    found = pauses_found([speech, torch.zeros(4 * RATE)], RATE)   # a muted stretch of a call
+    assert found[0].shape == speech.shape and torch.equal(found[1], torch.zeros(4 * RATE))

@@ -52,6 +52,7 @@ def test_references_are_the_cleanest_and_the_mixtures_as_noisy_as_the_recordings
         snr = float(10 * torch.log10(ref[speaking].square().mean() / added.square().mean()))
         # one of the other recordings' SNRs (as estimated), at most the reference's less 10 dB
         assert min(abs(snr - o) for o in others + [snrs[k] - 10]) < 1.5
+        assert snr <= snrs[k] - 10 + 1.5                  # its own noise stays 10 dB below
     again = clean_stretch_pairs([y for y, _ in recs], [s for _, s in recs], RATE, seed=0,
                                 per_reference=3)
     assert all(torch.equal(a[0], b[0]) for a, b in zip(check.pairs, again.pairs))

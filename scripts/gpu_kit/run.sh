@@ -12,8 +12,9 @@
 # What comes back ($OUT, at most 8 files): results.tar.gz (every table, JSON and log), model.pt
 # (the budget-trained model), and summary.txt (each step's exit code and time).
 #   KIT_QUICK=1 bash scripts/gpu_kit/run.sh     # on the CPU: every step at tiny sizes (a check)
-#   KIT_STEPS=install,throughput,compiled,train MINUTES=8 bash scripts/gpu_kit/run.sh
-#                                               # a second call: a longer training, nothing else
+#   KIT_STEPS=install,train MINUTES=8 bash scripts/gpu_kit/run.sh
+#       # a second call, the training alone: 8 minutes at the recipe's batch (256, bf16), 1500
+#       # cosine steps (the first call's measured settings are not kept between calls)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 py=${PYTHON:-python3}
@@ -64,8 +65,10 @@ print(b['batch'], b['precision'])" 2>/dev/null || echo "256 bf16")
 step compiled 100 "$py" metrics/bench_train_throughput.py --device $device $q \
     --batches "${best% *}" --precisions "${best#* }" --compile reduce-overhead --out "$res/compiled"
 
-# the budget, cut to what is left before the deadline (a minute kept for start-up and export)
-minutes=$("$py" -c "print(round(max(0.5, min(${MINUTES:-4}, ($deadline - $SECONDS - 60) / 60)), 2))")
+# the budget, cut to what is left before the deadline (90 s kept for start-up, loading the
+# set into GPU memory, compiling and export); no training when under half a minute is left
+minutes=$(MINUTES=${MINUTES:-4} LEFT=$((deadline - SECONDS)) "$py" -c \
+    "import os; print(round(min(float(os.environ['MINUTES']), (int(os.environ['LEFT']) - 90) / 60), 2))")
 mapfile -t budget < <("$py" scripts/gpu_kit/budget_settings.py "$res" "$minutes")
 train_sets=(--set "trainer.out_dir=$res/gpu_budget" --set "trainer.max_minutes=$minutes")
 for kv in "${budget[@]}"; do train_sets+=(--set "$kv"); done
@@ -74,8 +77,12 @@ if [ "$quick" = 1 ]; then
                  --set data.segment_seconds=0.5 --set trainer.precision=32-true
                  --set optim.warmup_steps=0 --set data.batch_size=2 --set trainer.compile=off)
 fi
-step train $("$py" -c "print(int($minutes * 60) + 60)") "$py" -m sepssl.cli train gpu_budget \
-    "${train_sets[@]}"
+if "$py" -c "import sys; sys.exit(float('$minutes') < 0.5)"; then
+    step train "$("$py" -c "print(int(float('$minutes') * 60) + 90)")" \
+        "$py" -m sepssl.cli train gpu_budget "${train_sets[@]}"
+else
+    echo "train skipped: $minutes min left" | tee -a "$summary"
+fi
 [ -f "$res/gpu_budget/model.pt" ] && cp "$res/gpu_budget/model.pt" "$out/model.pt"
 rm -rf "$res/gpu_budget/checkpoints"
 
