@@ -6,8 +6,11 @@ in the whole domain passes). Here the recordings themselves supply both parts of
 mixture: the cleanest recordings are the references (their SNR estimated from the power in their
 pauses against the power elsewhere), and noise mined from the other recordings' pauses is added
 to them at a drawn SNR. A better enhancer gives the reference back better: in the user's voice,
-channel, room and noise. What it cannot see: speech the references themselves lack (all
-recordings noisy alike leaves no clean reference) and noise that never pauses.
+channel, room and noise. What it cannot see: what the references themselves hold (when every
+recording is noisy, the cleanest are still the references, their noise and all; it leans
+towards models that keep a little noise), reverberation (the reference is the recording, room
+and all), and noise that never pauses (no pauses, no check). How far it agrees with scores
+against clean speech: `metrics/adapt_guard/README.md`.
 
 The pauses are found by an enhancer's speech estimate (`sepssl.dsp.activity.speech_free`); in
 `sepssl adapt` the shipped default's, which is neither the student nor (usually) the teacher:
