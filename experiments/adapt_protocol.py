@@ -10,7 +10,9 @@ with the limit it keeps from its starting model, what `adapt` enhances with (`_o
 RemixIT's sequential update: round k adapts round k−1's student with it as the teacher. With
 `--method` another of `adapt`'s methods (`mined_remix`, `noisy_target`: noise mined from the
 recordings' pauses); its students are named `student_T_METHOD`. With `--student noclean` the
-shipped `noclean` is adapted and is the tables' first row (`..._from_noclean`). Then one table per domain with
+shipped `noclean` is adapted and is the tables' first row (`..._from_noclean`). With
+`--teachers-only` no student is adapted (teachers joined by "+", e.g. `dfn3+default`, are
+scored as one). Then one table per domain with
 `experiments/compare_runs.py --reports` (gains with 95% intervals, file by file against the
 unadapted default).
 
@@ -55,7 +57,7 @@ def teacher_alone(name: str, domain: Path, out: Path) -> None:
 
 def run(domain: Path, teachers: list[str], minutes: float, out: Path, transductive: bool,
         seed: int, tag: str = "", rounds: int = 1, student: str = "default",
-        **adapt_options) -> list[Path]:
+        teachers_only: bool = False, **adapt_options) -> list[Path]:
     reports = []
     method = adapt_options.get("method", "remixit")
     method_suffix = "" if method == "remixit" else f"_{method}"
@@ -102,6 +104,8 @@ def run(domain: Path, teachers: list[str], minutes: float, out: Path, transducti
             step(f"{name}_limit12", lambda d: with_limit(d, name, atten_lim_db=12.0))
             step(f"{name}_ownlimit", lambda d: with_limit(d, name))
 
+        if teachers_only:
+            continue
         # round k > 1: RemixIT's sequential update, the last round's student is teacher and
         # starting student of the next
         name = f"student_{t}{method_suffix}{tag}"
@@ -144,6 +148,8 @@ def main() -> None:
     p.add_argument("--method", default="remixit", help="adapt's method (sepssl.adapt.METHODS)")
     p.add_argument("--student", default="default",
                    help="the model adapted, and the first row of the tables (a shipped name)")
+    p.add_argument("--teachers-only", action="store_true",
+                   help="score the default and the teachers alone, adapt no student")
     p.add_argument("--rounds", type=int, default=1,
                    help="adaptation rounds; each next one has the last student as its teacher")
     a = p.parse_args()
@@ -151,7 +157,7 @@ def main() -> None:
     for name in a.domains:
         reports = run(a.domains_dir / name, a.teachers, a.minutes, a.out / name, a.transductive,
                       a.seed, a.tag, a.rounds, lr=a.lr, remix_snr_db=a.remix_snr_db,
-                      student=a.student, method=a.method)
+                      student=a.student, method=a.method, teachers_only=a.teachers_only)
         subprocess.run([sys.executable, str(ROOT / "experiments" / "compare_runs.py"),
                         "--reports", *map(str, reports), "--out", str(a.tables),
                         "--reports-name", f"{name}.md"], check=True, stdout=subprocess.DEVNULL)

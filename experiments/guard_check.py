@@ -17,7 +17,8 @@ the check's verdicts (system − default) can be set beside the truth's.
         --domains unseen_voice unseen_noise reverberant telephone \
         --system default=default --system noclean=noclean --system dfn3=dfn3 \
         --system rnnoise=rnnoise --out metrics/adapt_guard/check.json
-    (a student: --system NAME=path/to/model.pt[@DOMAIN], used in that domain only)
+    (a student: --system NAME=path/to/model.pt[@DOMAIN], used in that domain only; a teacher
+    mixed back as a student with a 20 dB limit would be: --system ens=dfn3+default~20)
 """
 from __future__ import annotations
 
@@ -32,18 +33,24 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sepssl import audio  # noqa: E402
-from sepssl.adapt import as_enhancer, pauses_found  # noqa: E402
+from sepssl.adapt import as_enhancer, heard_as_student, pauses_found  # noqa: E402
 from sepssl.data.datasets import list_audio  # noqa: E402
 from sepssl.domain_check import check_rows, clean_stretch_pairs, finite_mean  # noqa: E402
 
 def system(spec: str):
     """`enhance(wav (time,), rate) -> (time,)`: a sepssl model with its own limit (as `adapt`
-    scores students), or an external enhancer (`dfn3`, `rnnoise`)."""
+    scores students), or a teacher as `load_teacher` takes it (`dfn3`, `rnnoise`,
+    `dfn3+default`: no limit); `SPEC~L` mixes the input back at −L dB, as `adapt` scores a
+    teacher for a student with that limit (`heard_as_student`)."""
     from sepssl.models.enhancer import load_model
-    from sepssl.teachers import load_teacher
+    from sepssl.teachers import EXTERNAL, load_teacher, members
 
-    if spec in ("dfn3", "rnnoise"):
-        return load_teacher(spec).enhance
+    spec, _, limit = spec.partition("~")
+    if spec in EXTERNAL or len(members(spec)) > 1:
+        return heard_as_student(load_teacher(spec), float(limit) if limit else None)
+    if limit:
+        raise SystemExit(f"--system {spec}~{limit}: a limit is for teachers; a sepssl model "
+                         "is scored with its own")
     return as_enhancer(load_model(spec))
 
 

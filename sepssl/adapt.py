@@ -1,10 +1,10 @@
 """`sepssl adapt`: the user's noisy recordings in, a better enhancer and enhanced files out.
 
 No clean speech and no noise-only clips: a teacher (`sepssl.teachers`: the shipped model, any
-sepssl model file, DeepFilterNet3, RNNoise) splits every recording into a speech estimate ŝ and
-a noise estimate n̂ = y − ŝ, once; a fast sepssl student, started from its trained weights,
-then learns for a wall-time budget through the same trainer as `sepssl train`. What it learns
-is the method (`METHODS`):
+sepssl model file, DeepFilterNet3, RNNoise, or the mean of several, e.g. DeepFilterNet3 and the
+student) splits every recording into a speech estimate ŝ and a noise estimate n̂ = y − ŝ, once;
+a fast sepssl student, started from its trained weights, then learns for a wall-time budget
+through the same trainer as `sepssl train`. What it learns is the method (`METHODS`):
 
 - `remixit` (the default): undo remixes ŝ_i + n̂_j of those estimates (task `teacher_remix`,
   RemixIT with a frozen teacher);
@@ -26,9 +26,10 @@ held back from training for them:
 - the check of clean stretches (`sepssl.domain_check`), which trusts no teacher: the cleanest
   held-back segments (SNR estimated from their pauses, found by the shipped default) with
   noise mined from the other held-back segments' pauses added at the recordings' own SNRs; the
-  adapted student must lose neither STOI nor SI-SDR there against the starting one. The teacher is scored on it too, before training, and a teacher
-  below the student is warned about. Where the held-back segments have too few pauses for it,
-  only the first guard stands (and `adapt` says so).
+  adapted student must lose neither STOI nor SI-SDR there against the starting one. The
+  teacher is scored on it too, before training, and a teacher below the student is warned
+  about. Where the held-back segments have too few pauses for it, only the first guard
+  stands (and `adapt` says so).
 
 A refused student is saved beside the model file (`*.refused.pt`), for a user who wants it.
 
@@ -52,10 +53,10 @@ import torch
 
 from . import audio, losses
 from .domain_check import CheckSet, check_scores, clean_stretch_pairs, worth_holding_back
-from .dsp import activity
+from .dsp import activity, mixing
 from .enhance import EnhanceReport, collect_inputs, enhance_paths
 from .errors import ConfigError, SepsslError
-from .teachers import AUTO, check_teacher, installed_external, load_teacher
+from .teachers import AUTO, JOIN, check_teacher, installed_external, load_teacher
 
 log = logging.getLogger("sepssl")
 
@@ -299,18 +300,44 @@ def held_back_check(student, held: list[torch.Tensor], found: list[torch.Tensor]
     return check
 
 
+def auto_candidates(student: str, device: str) -> dict[str, Callable[[], object]]:
+    """What `--teacher auto` chooses among, by name, each with its loader: the student joined
+    with each installed external teacher (their mean, e.g. "dfn3+default"), then each external
+    teacher alone. The mean beat the shipped default on every domain measured, where
+    DeepFilterNet3 alone often did not (`metrics/adapt_ensemble/README.md`)."""
+    from .teachers.ensemble import Ensemble
+
+    external = installed_external()
+    joined = {f"{name}{JOIN}{student}": lambda name=name: Ensemble(
+        [load_teacher(name, device), load_teacher(student, device)]) for name in external}
+    return joined | {name: lambda name=name: load_teacher(name, device) for name in external}
+
+
+def heard_as_student(teach, limit_db: float | None) -> Callable:
+    """The teacher's estimate with the student's attenuation limit: what a student that learned
+    it would output. The check leans towards output that keeps a little noise (its references
+    are recordings, noise and all), so a teacher scored without the student's limit loses
+    there to a student it beats against clean speech (`metrics/adapt_ensemble/README.md`)."""
+    def enhance(wav: torch.Tensor, rate: int) -> torch.Tensor:
+        return mixing.limit_attenuation(teach.enhance(wav, rate), wav, limit_db)
+    return enhance
+
+
 def choose_teacher(spec: str, device: str, check: CheckSet | None, rate: int,
-                   report: AdaptReport, say: Callable[[str], None], student: str = ""):
-    """The teacher `spec` names, scored on the check (warned about when below the student,
-    unless it is the student itself: its estimate has no limit, the student's output has one);
-    for `auto`, the installed external teacher that scores best there, or None when none beats
-    the student on STOI (adapting to it cannot help) — DeepFilterNet3 when there is no check.
+                   report: AdaptReport, say: Callable[[str], None], student: str = "",
+                   limit_db: float | None = None):
+    """The teacher `spec` names, scored on the check with the student's limit `limit_db`
+    (`heard_as_student`) and warned about when below the student (unless it is the student
+    itself); for `auto`, the candidate (`auto_candidates`) that scores best there, or None when
+    none beats the student on STOI (adapting to it cannot help) — DeepFilterNet3 joined with
+    the student when there is no check.
     """
     b = report.check_before
     if spec != AUTO:
         teach = load_teacher(spec, device)
         if check is not None and spec != student:
-            t = report.check_teacher = check_scores(teach.enhance, check, rate)
+            t = report.check_teacher = check_scores(heard_as_student(teach, limit_db), check,
+                                                    rate)
             if t["stoi"] < b["stoi"]:
                 say(f"warning: on your recordings' clean stretches with their own noise added, "
                     f"the teacher {teach.name} scores below the student (STOI {t['stoi']:.3f} vs "
@@ -318,14 +345,15 @@ def choose_teacher(spec: str, device: str, check: CheckSet | None, rate: int,
                     "adapting to it is unlikely to help (the check decides at the end); try "
                     "another --teacher, or --teacher auto")
         return teach
-    names = installed_external()
+    candidates = auto_candidates(student, device)
     if check is None:
-        say(f"note: --teacher auto: no check to choose by; using {names[0]}")
-        return load_teacher(names[0], device)
+        name = next(iter(candidates))
+        say(f"note: --teacher auto: no check to choose by; using {name}")
+        return candidates[name]()
     scored = {}
-    for name in names:
-        teach = load_teacher(name, device)
-        scored[name] = (check_scores(teach.enhance, check, rate), teach)
+    for name, load in candidates.items():
+        teach = load()
+        scored[name] = (check_scores(heard_as_student(teach, limit_db), check, rate), teach)
     def rank(name: str) -> tuple[float, ...]:   # a score that is NaN ranks last
         return tuple(v if math.isfinite(v) else -math.inf for v in
                      (scored[name][0]["stoi"], scored[name][0]["si_sdr"]))
@@ -395,9 +423,10 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
     Args:
         inputs: files, folders and globs, as `sepssl enhance` takes them.
         out_dir: where the enhanced files go (the inputs' layout below it).
-        teacher: "default", "noclean", "dfn3", "rnnoise", a sepssl model file, or "auto" (the
-            installed external teacher that scores best on the check; none, and no adapting,
-            when none beats the student there).
+        teacher: "default", "noclean", "dfn3", "rnnoise", a sepssl model file, several of
+            them joined by "+" (the mean of their estimates), or "auto" (the candidate of
+            `auto_candidates` that scores best on the check; none, and no adapting, when none
+            beats the student there).
         student: "default", "noclean" or a one-output sepssl model file to start from.
         method: what the student learns (`METHODS`, the module docstring): "remixit",
             "mined_remix" or "noisy_target".
@@ -460,7 +489,8 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
     first = worth_holding_back(noisy, found, rate, round(guard_share * len(noisy)), seed)
     check = held_back_check(start_model, [noisy[k] for k in first], [found[k] for k in first],
                             rate, seed, report, say)
-    teach = choose_teacher(teacher, device, check, rate, report, say, student)
+    teach = choose_teacher(teacher, device, check, rate, report, say, student,
+                           getattr(start_model, "atten_lim_db", None))
     report.model_path = Path(save_model) if save_model else out_dir / "adapted_model.pt"
     if teach is None:   # `auto`, and no teacher beats the student: adapting cannot help
         report.kept = "student"

@@ -385,15 +385,17 @@ def build_parser() -> argparse.ArgumentParser:
                     "on their clean stretches with their own noise added; every input is then "
                     "enhanced by the kept model.",
         epilog="examples:\n  sepssl adapt recordings/ -o enhanced/\n"
-               "  sepssl adapt calls/*.wav -o out/ --teacher dfn3 --minutes 20\n"
+               "  sepssl adapt calls/*.wav -o out/ --teacher dfn3+default --minutes 20\n"
                "  sepssl adapt calls/ -o out/ --teacher auto")
     a.add_argument("inputs", nargs="+", metavar="INPUT", help="files, folders (recursive) or globs")
     a.add_argument("-o", "--out", required=True, help="output folder for the enhanced files")
     a.add_argument("--teacher", default="default",
                    help="default or noclean (shipped models), dfn3 (DeepFilterNet3), rnnoise, "
-                        "a sepssl model file, or auto (the installed external teacher that does "
-                        "best on the check of your recordings' clean stretches; none, and no "
-                        "adapting, when none beats the student there; dfn3 when the recordings "
+                        "a sepssl model file, several joined by + (the mean of their "
+                        "estimates, e.g. dfn3+default), or auto (among each installed external "
+                        "teacher joined with the student and alone, the one that does best on "
+                        "the check of your recordings' clean stretches; none, and no adapting, "
+                        "when none beats the student there; dfn3+STUDENT when the recordings "
                         "have too few pauses for the check); dfn3 / rnnoise / auto "
                         "need `pip install 'sepssl[teachers]'` (default: %(default)s)")
     a.add_argument("--student", default="default",

