@@ -57,7 +57,7 @@ def teacher_alone(name: str, domain: Path, out: Path) -> None:
 
 def run(domain: Path, teachers: list[str], minutes: float, out: Path, transductive: bool,
         seed: int, tag: str = "", rounds: int = 1, student: str = "default",
-        teachers_only: bool = False, **adapt_options) -> list[Path]:
+        teachers_only: bool = False, held_out: bool = True, **adapt_options) -> list[Path]:
     reports = []
     method = adapt_options.get("method", "remixit")
     method_suffix = "" if method == "remixit" else f"_{method}"
@@ -109,9 +109,10 @@ def run(domain: Path, teachers: list[str], minutes: float, out: Path, transducti
         # round k > 1: RemixIT's sequential update, the last round's student is teacher and
         # starting student of the next
         name = f"student_{t}{method_suffix}{tag}"
-        step(name, lambda d, t=t: adapted(d, t))
-        limited(name)
-        for k in range(2, rounds + 1):
+        if held_out:
+            step(name, lambda d, t=t: adapted(d, t))
+            limited(name)
+        for k in range(2, rounds + 1 if held_out else 1):
             last, name = name, f"student_{t}{method_suffix}{tag}_round{k}"
             prev = str(out / last / "model.pt")
             step(name, lambda d, p=prev: adapted(d, p, p))
@@ -138,6 +139,8 @@ def main() -> None:
     p.add_argument("--teachers", nargs="+", default=["default", "dfn3", "rnnoise"])
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--transductive", action="store_true")
+    p.add_argument("--transductive-only", action="store_true",
+                   help="adapt on the scored files only (no student on the adapt/ part)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=Path("runs/adapt_protocol"))
     p.add_argument("--tables", type=Path, default=Path("metrics/adapt"))
@@ -155,9 +158,11 @@ def main() -> None:
     a = p.parse_args()
     torch.set_num_threads(1)
     for name in a.domains:
-        reports = run(a.domains_dir / name, a.teachers, a.minutes, a.out / name, a.transductive,
+        reports = run(a.domains_dir / name, a.teachers, a.minutes, a.out / name,
+                      a.transductive or a.transductive_only,
                       a.seed, a.tag, a.rounds, lr=a.lr, remix_snr_db=a.remix_snr_db,
-                      student=a.student, method=a.method, teachers_only=a.teachers_only)
+                      student=a.student, method=a.method, teachers_only=a.teachers_only,
+                      held_out=not a.transductive_only)
         subprocess.run([sys.executable, str(ROOT / "experiments" / "compare_runs.py"),
                         "--reports", *map(str, reports), "--out", str(a.tables),
                         "--reports-name", f"{name}.md"], check=True, stdout=subprocess.DEVNULL)

@@ -403,7 +403,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: %(default)s)")
     a.add_argument("--method", choices=ADAPT_METHODS, default="remixit",
                    help="what the student learns: remixit (remixes of the teacher's speech and "
-                        "noise estimates), mined_remix (its speech estimates remixed with noise "
+                        "noise estimates), distill (the teacher's speech estimate from the "
+                        "recording itself), mined_remix (its speech estimates remixed with noise "
                         "mined from the recordings' pauses), noisy_target (the recordings plus "
                         "mined noise, back to the recordings) (default: %(default)s)")
     a.add_argument("--minutes", type=positive_float, default=10.0,
@@ -446,7 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
 TRAINING_COMMANDS = ("train", "pretrain", "adapt", "helper")
 #: `sepssl.adapt.METHODS`, named here so that parsing never imports Lightning (a test holds
 #: them equal).
-ADAPT_METHODS = ("remixit", "mined_remix", "noisy_target")
+ADAPT_METHODS = ("remixit", "distill", "mined_remix", "noisy_target")
 
 
 def _recipe_arguments(p: argparse.ArgumentParser, kind: str, names: str, example: str) -> None:

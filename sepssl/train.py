@@ -110,9 +110,12 @@ def make_loaders(cfg: Config, task: Task) -> tuple[DataLoader, DataLoader | None
     sources = {need: getattr(d, DATA_KEYS[need]) for need in task.needs}
     kw = dict(num_workers=d.num_workers, persistent_workers=d.num_workers > 0)
     if d.resident:
+        if task.paired:
+            raise ConfigError(f"data.resident: task {task.name} crops its sources file by file "
+                              "alike, which resident data does not; set data.resident=false")
         train_loader = DataLoader(_resident(cfg, sources), batch_size=None, num_workers=0)
     else:
-        train_loader = _clip_loader(cfg, sources, kw)
+        train_loader = _clip_loader(cfg, sources, kw, task.paired)
     valid_loader = None
     if d.valid:
         valid = PairedFiles(d.valid, cfg.sample_rate, d.valid_files)
@@ -120,9 +123,11 @@ def make_loaders(cfg: Config, task: Task) -> tuple[DataLoader, DataLoader | None
     return train_loader, valid_loader
 
 
-def _clip_loader(cfg: Config, sources: dict[str, str], kw: dict[str, Any]) -> DataLoader:
+def _clip_loader(cfg: Config, sources: dict[str, str], kw: dict[str, Any],
+                 paired: bool = False) -> DataLoader:
     d = cfg.data
-    train = RawClips(sources, cfg.sample_rate, d.segment_seconds, d.items_per_epoch)
+    train = RawClips(sources, cfg.sample_rate, d.segment_seconds, d.items_per_epoch,
+                     paired=paired)
     if len(train) < d.batch_size:
         raise ConfigError(f"data.batch_size: {d.batch_size} is more than the {len(train)} items "
                           "per epoch; lower it or set data.items_per_epoch")

@@ -114,8 +114,9 @@ def test_each_method_pairs_its_target_with_its_noise():
     y = torch.randn(3 * RATE)
     s = torch.zeros(3 * RATE)
     s[RATE:2 * RATE] = y[RATE:2 * RATE]          # the teacher finds speech in the middle second
-    for target, noise in training_pairs(y, s, RATE, "remixit"):
-        assert torch.equal(target + noise, y)    # ŝ + n̂ is the recording
+    for method in ("remixit", "distill"):
+        for target, noise in training_pairs(y, s, RATE, method):
+            assert torch.equal(target + noise, y)    # ŝ + n̂ is the recording
     for method, want in (("mined_remix", s), ("noisy_target", y)):
         (target, noise), = training_pairs(y, s, RATE, method)
         assert torch.equal(target, want)
@@ -178,6 +179,32 @@ def test_adapt_end_to_end_writes_outputs_and_a_model(recordings, tmp_path, tiny_
     if report.kept == "adapted":
         assert model.card["trained_with"] == "teacher_remix" and "DeepFilterNet3" in model.card["teacher"]
         assert report.guard_after_db > report.guard_before_db
+
+
+def test_adapt_by_distillation_trains_on_the_recordings_themselves(recordings, tmp_path,
+                                                                    tiny_model):
+    student = tiny_model.save(tmp_path / "student.pt")
+    report = adapt([str(recordings / "in")], tmp_path / "out", teacher="default",
+                   student=str(student), method="distill", minutes=2, device="cpu",
+                   max_steps=2, batch_size=4, progress=False, say=lambda m: None)
+    assert report.ok and report.steps == 2 and len(list((tmp_path / "out").glob("*.wav"))) == 4
+    trained = load_model(report.refused_path or report.model_path)
+    assert trained.card["trained_with"] == "teacher_distill" and trained.card["method"] == "distill"
+    with pytest.raises(ConfigError, match="method distill remixes nothing"):
+        adapt([str(recordings / "in")], tmp_path / "x", method="distill", remix_snr_db=(0, 5))
+
+
+def test_with_distill_and_a_check_the_check_alone_decides():
+    from sepssl.adapt import AdaptReport, refusal
+
+    def report(check_pairs, check_after_stoi):
+        return AdaptReport(guard_before_db=5.0, guard_after_db=4.0, check_pairs=check_pairs,
+                           check_before={"stoi": 0.70, "si_sdr": 5.0},
+                           check_after={"stoi": check_after_stoi, "si_sdr": 5.1})
+    assert "did not beat" in refusal(report(12, 0.71), "remixit")
+    assert refusal(report(12, 0.71), "distill") is None           # agreement lost, check won
+    assert "worse than the one it started from" in refusal(report(12, 0.69), "distill")
+    assert "did not beat" in refusal(report(0, 0.71), "distill")  # no check: agreement decides
 
 
 @pytest.mark.slow

@@ -85,6 +85,28 @@ def test_raw_clips_first_source_counts_the_epoch_others_are_random(tmp_path):
     assert len(RawClips({"speech": speech}, RATE, 0.5, items_per_epoch=7)) == 7
 
 
+@pytest.mark.parametrize("file_rate", [RATE, 2 * RATE])
+def test_paired_raw_clips_crop_the_same_file_at_the_same_place(tmp_path, file_rate):
+    for part, sign in (("speech", 1.0), ("noise", -1.0)):
+        for k in range(3):      # a ramp: a crop's first value tells where it starts
+            ramp = np.linspace(0, 1, file_rate * 2, dtype=np.float32) + k
+            audio.write(tmp_path / part / f"{k:02d}.wav", sign * ramp, file_rate, subtype="FLOAT")
+    data = RawClips({"speech": tmp_path / "speech", "noise": tmp_path / "noise"}, RATE, 0.5,
+                    paired=True)
+    torch.manual_seed(0)
+    starts = set()
+    for i in range(9):
+        item = data[i]
+        assert torch.allclose(item["speech"], -item["noise"], atol=1e-6)    # same file, same span
+        assert int(item["speech"][RATE // 4]) == i % 3                      # file i mod 3
+        starts.add(round(float(item["speech"][0]), 2))
+    assert len(starts) > 3                                                   # spans are drawn
+    audio.write(tmp_path / "noise" / "99.wav", np.zeros(RATE, np.float32), RATE)
+    with pytest.raises(DataError, match="do not hold the same file names"):
+        RawClips({"speech": tmp_path / "speech", "noise": tmp_path / "noise"}, RATE, 0.5,
+                 paired=True)
+
+
 def test_raw_clips_tile_overrides_the_default_per_source(tmp_path):
     speech = constant_files(tmp_path / "speech", [0.1], seconds=0.25)
     noise_dir = constant_files(tmp_path / "noise", [-0.5], seconds=0.25)

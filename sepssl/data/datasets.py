@@ -69,8 +69,15 @@ class Clips:
             self.lengths.append(meta.frames)
             self.rates.append(meta.sample_rate)
 
-    def crop(self, i: int, tile: bool) -> torch.Tensor:
-        """A random `frames`-long crop of file i, mono; short files are tiled or zero-padded.
+    def draw_start(self, i: int) -> int:
+        """A random first sample (at `sample_rate`) for a crop of file i."""
+        rate, length = self.rates[i], self.lengths[i]
+        length = length if rate == self.sample_rate else -(-length * self.sample_rate // rate)
+        return int(torch.randint(0, length - min(self.frames, length) + 1, (1,)))
+
+    def crop(self, i: int, tile: bool, start: int | None = None) -> torch.Tensor:
+        """A `frames`-long crop of file i (at `start`, else a random one), mono; short files are
+        tiled or zero-padded.
 
         Only the samples the crop needs are read, also from a file at another rate: its span at
         the file's rate plus the resampling kernel's reach, resampled; the crop is the one
@@ -80,17 +87,20 @@ class Clips:
         Args:
             i (int): the file's index in `files`.
             tile (bool): repeat a file shorter than a crop to fill it; else pad with zeros.
+            start (int or None, optional): the crop's first sample at `sample_rate` (e.g. from
+                `draw_start`, to crop paired files alike); None: drawn. (Default: ``None``)
 
         Returns:
             Tensor: `(frames,)`, NaN and Inf replaced by finite values.
         """
         rate, length = self.rates[i], self.lengths[i]
+        if start is None:
+            start = self.draw_start(i)
         if rate == self.sample_rate:
-            want = min(self.frames, length)
-            start = int(torch.randint(0, length - want + 1, (1,)))
+            want = max(0, min(self.frames, length - start))
             wav = audio.read_span(self.files[i], start, want).mean(0)
         else:
-            wav = self._resampled_span(i, rate, length)
+            wav = self._resampled_span(i, rate, length, start)
         if wav.shape[-1] < self.frames:
             if tile and wav.shape[-1] > 0:
                 wav = wav.repeat(self.frames // wav.shape[-1] + 1)[: self.frames]
@@ -98,12 +108,11 @@ class Clips:
                 wav = torch.nn.functional.pad(wav, (0, self.frames - wav.shape[-1]))
         return torch.nan_to_num(wav)
 
-    def _resampled_span(self, i: int, rate: int, length: int) -> torch.Tensor:
-        """A random crop of file i (at `rate`, `length` samples) at `sample_rate`, mono."""
+    def _resampled_span(self, i: int, rate: int, length: int, start: int) -> torch.Tensor:
+        """The crop of file i (at `rate`, `length` samples) from `start` at `sample_rate`, mono."""
         new = self.sample_rate
         resampled_length = -(-length * new // rate)  # what resampling the whole file gives
-        want = min(self.frames, resampled_length)
-        start = int(torch.randint(0, resampled_length - want + 1, (1,)))
+        want = max(0, min(self.frames, resampled_length - start))
         # the span starts on a sample where both rates' grids meet (a multiple of
         # rate / gcd), so the span's output samples fall on the whole file's output grid
         period = rate // math.gcd(rate, new)
@@ -136,13 +145,17 @@ class RawClips(Dataset):
             default: the first source (speech-like: silence after it is honest) zero-padded,
             every other one (noise-like: it should cover the whole crop) tiled.
             (Default: ``None``)
+        paired (bool, optional): the sources are parts of the same recordings, file by file
+            (the same file names): item i crops the same file of every source at the same
+            place, instead of a random file. (Default: ``False``)
 
     Items: `dict[str, Tensor]`, each crop `(time,)` with `time = int(segment_seconds *
     sample_rate)`; a DataLoader batches them to `(batch, time)`.
     """
 
     def __init__(self, sources: Mapping[str, object], sample_rate: int, segment_seconds: float,
-                 items_per_epoch: int | None = None, tile: Mapping[str, bool] | None = None):
+                 items_per_epoch: int | None = None, tile: Mapping[str, bool] | None = None,
+                 paired: bool = False):
         if not sources:
             raise DataError("a training set needs at least one source of audio files")
         unknown = set(tile or {}) - set(sources)
@@ -155,11 +168,23 @@ class RawClips(Dataset):
         self.first = next(iter(self.clips))
         self.tile = {name: (tile or {}).get(name, name != self.first) for name in self.clips}
         self.items = items_per_epoch or len(self.clips[self.first].files)
+        self.paired = paired
+        if paired:
+            names = {n: [f.name for f in c.files] for n, c in self.clips.items()}
+            for name, listed in names.items():
+                if listed != names[self.first]:
+                    raise DataError(f"paired sources: {sources[name]} and {sources[self.first]} "
+                                    "do not hold the same file names")
 
     def __len__(self) -> int:
         return self.items
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        if self.paired:
+            k = i % len(self.clips[self.first].files)
+            start = self.clips[self.first].draw_start(k)
+            return {name: c.crop(k, tile=self.tile[name], start=start)
+                    for name, c in self.clips.items()}
         # the other sources' files are drawn before any crop (noise file, speech crop, noise
         # crop): the order of earlier versions, so a seed gives the same items as it did
         picks = {name: int(torch.randint(0, len(c.files), (1,)))

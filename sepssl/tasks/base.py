@@ -50,6 +50,7 @@ class Task:
     name: ClassVar[str]
     Options: ClassVar[type[Options]]
     needs: ClassVar[tuple[str, ...]] = ("speech", "noise")
+    paired: ClassVar[bool] = False     # the sources are parts of the same recordings, file by file
     n_outputs: int = 1
     speech_outputs: tuple[int, ...] = (0,)
     mixture_consistency: bool = False
