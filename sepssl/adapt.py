@@ -21,7 +21,8 @@ held back from training for them:
 
 - agreement with the teacher: the held-back segments remixed the same way (ŝ_i + n̂_j, fixed);
   the trainer keeps the checkpoint that reconstructs their ŝ best (SI-SDR), and it must do that
-  better than the starting student. It protects against drifting from, or over-fitting, what
+  better than the starting student (not with `distill` when there is a check: a distilled
+  student reproduces the teacher on its recordings, not on remixes, and the check decides). It protects against drifting from, or over-fitting, what
   the teacher knows; it cannot see the teacher's own errors, which the student learns too. (With
   `noisy_target` the remixes are recording + mined noise, the target the recording: a model
   trained to remove all noise scores low at giving back noise, so this guard rarely stops it.)
@@ -333,8 +334,8 @@ def choose_teacher(spec: str, device: str, check: CheckSet | None, rate: int,
     """The teacher `spec` names, scored on the check with the student's limit `limit_db`
     (`heard_as_student`) and warned about when below the student (unless it is the student
     itself); for `auto`, the candidate (`auto_candidates`) that scores best there, or None when
-    none beats the student on STOI (adapting to it cannot help) — DeepFilterNet3 joined with
-    the student when there is no check.
+    none beats the student on STOI (adapting to it cannot help) — the first installed external
+    teacher joined with the student when there is no check.
     """
     b = report.check_before
     if spec != AUTO:
@@ -386,7 +387,7 @@ def refusal(report: AdaptReport, method: str = "remixit") -> str | None:
                 f"remixes ({report.guard_after_db:.2f} vs {report.guard_before_db:.2f} dB SI-SDR)")
     if report.check_pairs:
         b, a = report.check_before, report.check_after
-        if a["stoi"] < b["stoi"] or a["si_sdr"] < b["si_sdr"]:
+        if not (a["stoi"] >= b["stoi"] and a["si_sdr"] >= b["si_sdr"]):   # NaN refuses
             return (f"the adapted student is worse than the one it started from on clean "
                     f"stretches of the held-back recordings with their own noise added (STOI "
                     f"{b['stoi']:.3f} → {a['stoi']:.3f}, SI-SDR {b['si_sdr']:.2f} → "
@@ -437,7 +438,7 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
             beats the student there).
         student: "default", "noclean" or a one-output sepssl model file to start from.
         method: what the student learns (`METHODS`, the module docstring): "remixit",
-            "mined_remix" or "noisy_target".
+            "distill", "mined_remix" or "noisy_target".
         minutes: wall-time budget for finding pauses, the check, the teacher pass and the
             adaptation together.
         device: "auto", "cpu", "cuda" or "cuda:N".

@@ -379,11 +379,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="adapt an enhancer to your noisy recordings (no clean speech, no noise clips), "
              "then enhance them",
         description="A teacher splits each recording into speech and noise estimates; a fast "
-                    "sepssl student learns to undo remixes of them for the time budget; it is "
-                    "kept only if, on a fifth of the 4 s segments held back, it beats the "
-                    "starting student at the teacher's remixes and loses neither STOI nor SI-SDR "
-                    "on their clean stretches with their own noise added; every input is then "
-                    "enhanced by the kept model.",
+                    "sepssl student learns from them for the time budget (undoing remixes of "
+                    "them, or with --method distill the teacher's speech from the recording "
+                    "itself); it is kept only if, on a fifth of the 4 s segments held back, it "
+                    "loses neither STOI nor SI-SDR on their clean stretches with their own noise "
+                    "added and (except with distill) beats the starting student at the "
+                    "teacher's remixes; every input is then enhanced by the kept model.",
         epilog="examples:\n  sepssl adapt recordings/ -o enhanced/\n"
                "  sepssl adapt calls/*.wav -o out/ --teacher dfn3+default --minutes 20\n"
                "  sepssl adapt calls/ -o out/ --teacher auto")
@@ -395,8 +396,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "estimates, e.g. dfn3+default), or auto (among each installed external "
                         "teacher joined with the student and alone, the one that does best on "
                         "the check of your recordings' clean stretches; none, and no adapting, "
-                        "when none beats the student there; dfn3+STUDENT when the recordings "
-                        "have too few pauses for the check); dfn3 / rnnoise / auto "
+                        "when none beats the student there; the first installed one joined with "
+                        "the student when the recordings have too few pauses for the check); "
+                        "dfn3 / rnnoise / auto "
                         "need `pip install 'sepssl[teachers]'` (default: %(default)s)")
     a.add_argument("--student", default="default",
                    help="the model to adapt: default, noclean or a sepssl model file "

@@ -205,6 +205,7 @@ def test_with_distill_and_a_check_the_check_alone_decides():
     assert refusal(report(12, 0.71), "distill") is None           # agreement lost, check won
     assert "worse than the one it started from" in refusal(report(12, 0.69), "distill")
     assert "did not beat" in refusal(report(0, 0.71), "distill")  # no check: agreement decides
+    assert refusal(report(12, float("nan")), "distill")            # a check not scored: refused
 
 
 @pytest.mark.slow

