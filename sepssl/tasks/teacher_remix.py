@@ -58,12 +58,9 @@ def speech_in_noise(speech: torch.Tensor, noise: torch.Tensor, gain_db, generato
     return Batch(inputs=mixture * gain, targets=(speech * gain).unsqueeze(1))
 
 
-class TeacherDistillOptions(Options):
+class TeacherDistillOptions(TeacherRemixOptions):
     name: Literal["teacher_distill"] = "teacher_distill"
-    gain_db: Range = (-20.0, 0.0)
-    loss: SignalLossName = "snr"
-    feature_loss: FeatureLossOptions | None = None   # an SSL feature loss on top
-    recording_chain: RecordingChainOptions | None = None   # random devices on the input
+    snr_db: None = None               # nothing is remixed: the recording keeps its own SNR
 
 
 @TASKS.register("teacher_distill", TeacherDistillOptions)
