@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sepssl import audio  # noqa: E402
-from sepssl.adapt import SEGMENT_SECONDS, as_enhancer, pauses_found, segments  # noqa: E402
+from sepssl.adapt import as_enhancer, split_for_check  # noqa: E402
 from sepssl.data.datasets import list_audio  # noqa: E402
-from sepssl.domain_check import check_scores, clean_stretch_pairs, worth_holding_back  # noqa: E402
+from sepssl.domain_check import check_scores, clean_stretch_pairs  # noqa: E402
 from sepssl.models.enhancer import load_model  # noqa: E402
 
 
@@ -32,9 +32,7 @@ def main() -> None:
         domain, _, model = arg.partition("=")
         recordings = [audio.read(f, rate)[0].mean(0)
                       for f in list_audio(Path(domain) / "score" / "noisy")]
-        noisy = [s for w in recordings for s in segments(w, int(SEGMENT_SECONDS * rate))]
-        found = pauses_found(noisy, rate)
-        held = worth_holding_back(noisy, found, rate, round(guard_share * len(noisy)), seed)
+        noisy, found, held = split_for_check(recordings, rate, guard_share, seed)
         check = clean_stretch_pairs([noisy[k] for k in held], [found[k] for k in held], rate,
                                     seed=seed)
         before = check_scores(as_enhancer(load_model("default")), check, rate)

@@ -22,10 +22,11 @@ held back from training for them:
 - agreement with the teacher: the held-back segments remixed the same way (ŝ_i + n̂_j, fixed);
   the trainer keeps the checkpoint that reconstructs their ŝ best (SI-SDR), and it must do that
   better than the starting student (not with `distill` when there is a check: a distilled
-  student reproduces the teacher on its recordings, not on remixes, and the check decides). It protects against drifting from, or over-fitting, what
-  the teacher knows; it cannot see the teacher's own errors, which the student learns too. (With
-  `noisy_target` the remixes are recording + mined noise, the target the recording: a model
-  trained to remove all noise scores low at giving back noise, so this guard rarely stops it.)
+  student reproduces the teacher on its recordings, not on remixes, and the check decides).
+  It protects against drifting from, or over-fitting, what the teacher knows; it cannot see
+  the teacher's own errors, which the student learns too. (With `noisy_target` the remixes are
+  recording + mined noise, the target the recording: a model trained to remove all noise
+  scores low at giving back noise, so this guard rarely stops it.)
 - the check of clean stretches (`sepssl.domain_check`), which trusts no teacher: the cleanest
   held-back segments (SNR estimated from their pauses, found by the shipped default) with
   noise mined from the other held-back segments' pauses added at the recordings' own SNRs; the
@@ -284,6 +285,18 @@ def pauses_found(segments: list[torch.Tensor], rate: int, device: str = "cpu",
                           dynamic_ncols=True)]
 
 
+def split_for_check(recordings: list[torch.Tensor], rate: int, guard_share: float, seed: int,
+                    device: str = "cpu", progress: bool = False
+                    ) -> tuple[list[torch.Tensor], list[torch.Tensor], list[int]]:
+    """The recordings `(time,)` cut into `SEGMENT_SECONDS` segments, the shipped default's
+    speech estimates of them (`pauses_found`), and the segments to hold back first for the
+    check (`worth_holding_back`, a `guard_share` of them)."""
+    noisy = [seg for wav in recordings for seg in segments(wav, int(SEGMENT_SECONDS * rate))]
+    found = pauses_found(noisy, rate, device, progress)
+    return noisy, found, worth_holding_back(noisy, found, rate, round(guard_share * len(noisy)),
+                                            seed)
+
+
 def held_back_check(student, held: list[torch.Tensor], found: list[torch.Tensor], rate: int,
                     seed: int, report: AdaptReport, say: Callable[[str], None]
                     ) -> CheckSet | None:
@@ -495,10 +508,8 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
 
     from tqdm import tqdm
 
-    length = int(SEGMENT_SECONDS * rate)
-    noisy = [seg for _, wav in recordings for seg in segments(wav, length)]
-    found = pauses_found(noisy, rate, device, progress)
-    first = worth_holding_back(noisy, found, rate, round(guard_share * len(noisy)), seed)
+    noisy, found, first = split_for_check([wav for _, wav in recordings], rate, guard_share,
+                                          seed, device, progress)
     check = held_back_check(start_model, [noisy[k] for k in first], [found[k] for k in first],
                             rate, seed, report, say)
     teach = choose_teacher(teacher, device, check, rate, report, say, student,
