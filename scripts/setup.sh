@@ -11,6 +11,14 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if ! .venv/bin/python -c "import sepssl, torch, torchaudio, asteroid, lightning, pesq, pystoi, pytest" 2>/dev/null \
    || [ pyproject.toml -nt .venv/.sepssl-installed ]; then
+  # torch's wheels from PyPI bring the CUDA libraries: .venv takes about 6.5 GB. Say so before pip
+  # fills the disk half-way through an install.
+  free_gb=$(df -Pk . | awk 'NR==2 {print int($4 / 1048576)}')
+  if [ "${free_gb:-0}" -lt "${SEPSSL_SETUP_MIN_GB:-8}" ]; then
+    echo "setup: only ${free_gb} GB free on $(df -P . | awk 'NR==2 {print $6}'); .venv needs about" \
+         "8 GB (torch with its CUDA libraries): free some space and run it again" >&2
+    exit 1
+  fi
   echo "setup: installing sepssl and its dependencies into .venv (a few minutes)"
   .venv/bin/python -m pip install -q --upgrade "pip>=23" 2>&1 | grep -v "is ignored" || true
   .venv/bin/python -m pip install -q -c requirements/tested.txt -e ".[test]" 2>&1 | grep -v "is ignored" || true
