@@ -60,7 +60,7 @@ def run(domain: Path, teachers: list[str], minutes: float, out: Path, transducti
         teachers_only: bool = False, held_out: bool = True, **adapt_options) -> list[Path]:
     reports = []
     method = adapt_options.get("method", "remixit")
-    method_suffix = "" if method == "remixit" else f"_{method}"
+    method_suffix = "" if method == "remixit" else f"_{method or 'default'}"
     if student != "default":
         method_suffix += f"_from_{student}"
 
@@ -76,7 +76,7 @@ def run(domain: Path, teachers: list[str], minutes: float, out: Path, transducti
     step(student, lambda d: enhance_paths(load_model(student), [str(domain / "score" / "noisy")],
                                           d / "enhanced", progress=False))
     for t in teachers:
-        if t != "default":
+        if t not in ("default", "auto"):
             step(f"teacher_{t}", lambda d, t=t: teacher_alone(t, domain, d / "enhanced"))
 
         def adapted(d: Path, teacher: str, student: str = student) -> None:
@@ -84,7 +84,8 @@ def run(domain: Path, teachers: list[str], minutes: float, out: Path, transducti
                         student=student, minutes=minutes, device="cpu", save_model=d / "model.pt",
                         seed=seed, progress=False, **adapt_options)
             (d / "adapt.json").write_text(json.dumps({
-                "teacher": teacher, "student": student, "minutes_budget": minutes,
+                "teacher": teacher, "chosen": rep.teacher, "method": rep.method,
+                "student": student, "minutes_budget": minutes,
                 "seconds_of_audio": rep.seconds_of_audio,
                 "teacher_seconds": round(rep.teacher_seconds, 1),
                 "train_seconds": round(rep.train_seconds, 1), "steps": rep.steps,
@@ -124,7 +125,10 @@ def run(domain: Path, teachers: list[str], minutes: float, out: Path, transducti
                             student=student, minutes=minutes, device="cpu",
                             save_model=d / "model.pt", seed=seed, progress=False, **adapt_options)
                 (d / "adapt.json").write_text(json.dumps({
-                    "teacher": t, "steps": rep.steps, "kept": rep.kept,
+                    "teacher": t, "chosen": rep.teacher, "method": rep.method,
+                    "steps": rep.steps, "kept": rep.kept, "check_pairs": rep.check_pairs,
+                    "check_before": rep.check_before, "check_after": rep.check_after,
+                    "check_teacher": rep.check_teacher,
                     "teacher_seconds": round(rep.teacher_seconds, 1),
                     "train_seconds": round(rep.train_seconds, 1)}, indent=2))
             step(f"transductive_{t}{method_suffix}{tag}", on_the_files)
@@ -148,7 +152,8 @@ def main() -> None:
     p.add_argument("--remix-snr-db", type=float, nargs=2, default=None,
                    help="remix at an SNR drawn from this range (default: the noise's own level)")
     p.add_argument("--tag", default="", help="suffix of the student folders (for ablations)")
-    p.add_argument("--method", default="remixit", help="adapt's method (sepssl.adapt.METHODS)")
+    p.add_argument("--method", default="remixit",
+                   help="adapt's method (sepssl.adapt.METHODS; `default`: adapt's own choice)")
     p.add_argument("--student", default="default",
                    help="the model adapted, and the first row of the tables (a shipped name)")
     p.add_argument("--teachers-only", action="store_true",
@@ -161,7 +166,8 @@ def main() -> None:
         reports = run(a.domains_dir / name, a.teachers, a.minutes, a.out / name,
                       a.transductive or a.transductive_only,
                       a.seed, a.tag, a.rounds, lr=a.lr, remix_snr_db=a.remix_snr_db,
-                      student=a.student, method=a.method, teachers_only=a.teachers_only,
+                      student=a.student, method=None if a.method == "default" else a.method,
+                      teachers_only=a.teachers_only,
                       held_out=not a.transductive_only)
         subprocess.run([sys.executable, str(ROOT / "experiments" / "compare_runs.py"),
                         "--reports", *map(str, reports), "--out", str(a.tables),

@@ -4,10 +4,13 @@ No clean speech and no noise-only clips: a teacher (`sepssl.teachers`: the shipp
 sepssl model file, DeepFilterNet3, RNNoise, or the mean of several, e.g. DeepFilterNet3 and the
 student) splits every recording into a speech estimate ŝ and a noise estimate n̂ = y − ŝ, once;
 a fast sepssl student, started from its trained weights, then learns for a wall-time budget
-through the same trainer as `sepssl train`. What it learns is the method (`METHODS`):
+through the same trainer as `sepssl train`. The teacher by default (`auto`) is the best on the
+check below among the installed external teachers, alone and joined with the student. What
+the student learns is the method (`METHODS`; by default `distill`, or `remixit` when the
+student teaches itself: `default_method`):
 
-- `remixit` (the default): undo remixes ŝ_i + n̂_j of those estimates (task `teacher_remix`,
-  RemixIT with a frozen teacher);
+- `remixit`: undo remixes ŝ_i + n̂_j of those estimates (task `teacher_remix`, RemixIT with a
+  frozen teacher);
 - `distill`: give back ŝ_i from the recording itself, nothing remixed (task
   `teacher_distill`): the student learns the teacher's output on exactly what it will enhance;
 - `mined_remix`: the same, with noise mined from the recordings' pauses (where the teacher
@@ -91,6 +94,8 @@ class AdaptReport:
     check_before: dict = field(default_factory=dict)    # {"stoi", "si_sdr"}: the student
     check_after: dict = field(default_factory=dict)     # ... the adapted student
     check_teacher: dict = field(default_factory=dict)   # ... the teacher
+    teacher: str = ""                  # the teacher used (`--teacher auto`: the one chosen)
+    method: str = ""                   # what the student learned (`METHODS`)
     kept: str = ""                     # "adapted" or "student"
     not_adapted: str = ""              # why nothing was trained (`--teacher auto`), if so
     refused_path: Path | None = None   # the adapted student, when it was not kept
@@ -103,14 +108,16 @@ class AdaptReport:
         if self.not_adapted:
             return (f"did not adapt on {self.seconds_of_audio:.0f} s of audio: "
                     f"{self.not_adapted}; kept the student model ({self.model_path})")
-        mined = "" if math.isnan(self.mined_seconds) else f", {self.mined_seconds:.0f} s of noise mined"
+        mined = ("" if math.isnan(self.mined_seconds)
+                 else f", {self.mined_seconds:.0f} s of noise mined")
         check = "" if not self.check_pairs else (
             f"; check ({self.check_pairs} mixtures) STOI {self.check_before['stoi']:.3f} → "
             f"{self.check_after['stoi']:.3f}, SI-SDR {self.check_before['si_sdr']:.2f} → "
             f"{self.check_after['si_sdr']:.2f} dB")
-        return (f"adapted on {self.seconds_of_audio:.0f} s of audio{mined}: teacher "
-                f"{self.teacher_seconds:.0f} s, student {self.steps} steps in {self.train_seconds / 60:.1f} min; guard SI-SDR "
-                f"{self.guard_before_db:.2f} → {self.guard_after_db:.2f} dB{check}, kept the "
+        return (f"adapted ({self.method} from {self.teacher}) on "
+                f"{self.seconds_of_audio:.0f} s of audio{mined}: "
+                f"teacher {self.teacher_seconds:.0f} s, student {self.steps} steps in "
+                f"{self.train_seconds / 60:.1f} min; guard SI-SDR {self.guard_before_db:.2f} → {self.guard_after_db:.2f} dB{check}, kept the "
                 f"{self.kept} model ({self.model_path})")
 
 
@@ -343,14 +350,24 @@ def heard_as_student(teach, limit_db: float | None) -> Callable:
 
 def choose_teacher(spec: str, device: str, check: CheckSet | None, rate: int,
                    report: AdaptReport, say: Callable[[str], None], student: str = "",
-                   limit_db: float | None = None):
+                   limit_db: float | None = None) -> tuple[str, object | None]:
     """The teacher `spec` names, scored on the check with the student's limit `limit_db`
     (`heard_as_student`) and warned about when below the student (unless it is the student
     itself); for `auto`, the candidate (`auto_candidates`) that scores best there, or None when
     none beats the student on STOI (adapting to it cannot help) — the first installed external
-    teacher joined with the student when there is no check.
+    teacher joined with the student when there is no check, the student itself when no
+    external teacher is installed.
+
+    Returns:
+        The chosen teacher's spec and the teacher (None: do not adapt).
     """
     b = report.check_before
+    if spec == AUTO and not installed_external():
+        say("note: --teacher auto: no external teacher is installed, so the student teaches "
+            "itself, which gains little; `pip install 'sepssl[teachers]'` adds DeepFilterNet3, "
+            "whose mean with the student is a better teacher in every domain measured "
+            "(metrics/adapt_ensemble/README.md)")
+        spec = student
     if spec != AUTO:
         teach = load_teacher(spec, device)
         if check is not None and spec != student:
@@ -362,12 +379,12 @@ def choose_teacher(spec: str, device: str, check: CheckSet | None, rate: int,
                     f"{b['stoi']:.3f}, SI-SDR {t['si_sdr']:.2f} vs {b['si_sdr']:.2f} dB): "
                     "adapting to it is unlikely to help (the check decides at the end); try "
                     "another --teacher, or --teacher auto")
-        return teach
+        return spec, teach
     candidates = auto_candidates(student, device)
     if check is None:
         name = next(iter(candidates))
         say(f"note: --teacher auto: no check to choose by; using {name}")
-        return candidates[name]()
+        return name, candidates[name]()
     scored = {}
     for name, load in candidates.items():
         teach = load()
@@ -382,9 +399,17 @@ def choose_teacher(spec: str, device: str, check: CheckSet | None, rate: int,
         say(f"--teacher auto: no teacher beats the student on your recordings' clean stretches "
             f"with their own noise added (STOI: student {b['stoi']:.3f}, {listing}); adapting "
             "would not help, so the student enhances as it is")
-        return None
+        return best, None
     say(f"--teacher auto: {best} (STOI on the check: student {b['stoi']:.3f}, {listing})")
-    return scored[best][1]
+    return best, scored[best][1]
+
+
+def default_method(teacher: str, student: str) -> str:
+    """What the student learns when `--method` is not given: `distill` from any teacher but
+    itself (on the recordings it adapted on it did no harm that `adapt` kept, and on others it
+    kept STOI where `remixit` lost 0.006: `metrics/adapt_ensemble/README.md`); `remixit` from
+    itself, which distillation would only copy."""
+    return "remixit" if teacher == student else "distill"
 
 
 def refusal(report: AdaptReport, method: str = "remixit") -> str | None:
@@ -432,8 +457,8 @@ class BudgetBar(L.Callback):
         self.bar.close()
 
 
-def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "default",
-          student: str = "default", method: str = "remixit", minutes: float = 10.0,
+def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = AUTO,
+          student: str = "default", method: str | None = None, minutes: float = 10.0,
           device: str = "auto",
           save_model: str | os.PathLike | None = None, max_steps: int | None = None,
           lr: float = 3e-4, batch_size: int = 16, guard_share: float = 0.2,
@@ -448,10 +473,12 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
         teacher: "default", "noclean", "dfn3", "rnnoise", a sepssl model file, several of
             them joined by "+" (the mean of their estimates), or "auto" (the candidate of
             `auto_candidates` that scores best on the check; none, and no adapting, when none
-            beats the student there).
+            beats the student there; the student itself when no external teacher is
+            installed).
         student: "default", "noclean" or a one-output sepssl model file to start from.
         method: what the student learns (`METHODS`, the module docstring): "remixit",
-            "distill", "mined_remix" or "noisy_target".
+            "distill", "mined_remix" or "noisy_target"; None: `default_method` of the teacher
+            chosen ("remixit" with `remix_snr_db`).
         minutes: wall-time budget for finding pauses, the check, the teacher pass and the
             adaptation together.
         device: "auto", "cpu", "cuda" or "cuda:N".
@@ -479,7 +506,9 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
 
     if not (minutes > 0 and math.isfinite(minutes)):
         raise ConfigError(f"--minutes: {minutes} — give a positive budget, e.g. --minutes 10")
-    if method not in METHODS:
+    if method is None and remix_snr_db is not None:
+        method = "remixit"
+    if method is not None and method not in METHODS:
         raise ConfigError(f"--method {method}: unknown; choose one of {', '.join(METHODS)}")
     check_teacher(teacher)
     started = time.time()
@@ -512,8 +541,10 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = "defa
                                           seed, device, progress)
     check = held_back_check(start_model, [noisy[k] for k in first], [found[k] for k in first],
                             rate, seed, report, say)
-    teach = choose_teacher(teacher, device, check, rate, report, say, student,
-                           getattr(start_model, "atten_lim_db", None))
+    chosen, teach = choose_teacher(teacher, device, check, rate, report, say, student,
+                                   getattr(start_model, "atten_lim_db", None))
+    report.teacher = chosen
+    method = report.method = method or default_method(chosen, student)
     report.model_path = Path(save_model) if save_model else out_dir / "adapted_model.pt"
     if teach is None:   # `auto`, and no teacher beats the student: adapting cannot help
         report.kept = "student"

@@ -378,37 +378,40 @@ def build_parser() -> argparse.ArgumentParser:
         "adapt", formatter_class=argparse.RawDescriptionHelpFormatter,
         help="adapt an enhancer to your noisy recordings (no clean speech, no noise clips), "
              "then enhance them",
-        description="A teacher splits each recording into speech and noise estimates; a fast "
-                    "sepssl student learns from them for the time budget (undoing remixes of "
-                    "them, or with --method distill the teacher's speech from the recording "
-                    "itself); it is kept only if, on a fifth of the 4 s segments held back, it "
-                    "loses neither STOI nor SI-SDR on their clean stretches with their own noise "
-                    "added and (except with distill) beats the starting student at the "
-                    "teacher's remixes; every input is then enhanced by the kept model.",
+        description="A teacher (by default the best on your recordings of the installed "
+                    "external enhancers, alone or joined with the student) splits each "
+                    "recording into speech and noise estimates; a fast sepssl student learns "
+                    "from them for the time budget (the teacher's speech from the recording "
+                    "itself, or with --method remixit undoing remixes of them); it is kept only "
+                    "if, on a fifth of the 4 s segments held back, it loses neither STOI nor "
+                    "SI-SDR on their clean stretches with their own noise added (and, but for "
+                    "distill, beats the starting student at the teacher's remixes); every input "
+                    "is then enhanced by the kept model.",
         epilog="examples:\n  sepssl adapt recordings/ -o enhanced/\n"
                "  sepssl adapt calls/*.wav -o out/ --teacher dfn3+default --minutes 20\n"
-               "  sepssl adapt calls/ -o out/ --teacher auto")
+               "  sepssl adapt calls/ -o out/ --teacher rnnoise --method remixit")
     a.add_argument("inputs", nargs="+", metavar="INPUT", help="files, folders (recursive) or globs")
     a.add_argument("-o", "--out", required=True, help="output folder for the enhanced files")
-    a.add_argument("--teacher", default="default",
+    a.add_argument("--teacher", default="auto",
                    help="default or noclean (shipped models), dfn3 (DeepFilterNet3), rnnoise, "
                         "a sepssl model file, several joined by + (the mean of their "
                         "estimates, e.g. dfn3+default), or auto (among each installed external "
                         "teacher joined with the student and alone, the one that does best on "
                         "the check of your recordings' clean stretches; none, and no adapting, "
                         "when none beats the student there; the first installed one joined with "
-                        "the student when the recordings have too few pauses for the check); "
-                        "dfn3 / rnnoise / auto "
-                        "need `pip install 'sepssl[teachers]'` (default: %(default)s)")
+                        "the student when the recordings have too few pauses for the check; the "
+                        "student itself when none is installed); dfn3 and rnnoise need "
+                        "`pip install 'sepssl[teachers]'` (default: %(default)s)")
     a.add_argument("--student", default="default",
                    help="the model to adapt: default, noclean or a sepssl model file "
                         "(default: %(default)s)")
-    a.add_argument("--method", choices=ADAPT_METHODS, default="remixit",
+    a.add_argument("--method", choices=ADAPT_METHODS, default=None,
                    help="what the student learns: remixit (remixes of the teacher's speech and "
                         "noise estimates), distill (the teacher's speech estimate from the "
                         "recording itself), mined_remix (its speech estimates remixed with noise "
                         "mined from the recordings' pauses), noisy_target (the recordings plus "
-                        "mined noise, back to the recordings) (default: %(default)s)")
+                        "mined noise, back to the recordings) (default: distill, or remixit when "
+                        "the student is its own teacher)")
     a.add_argument("--minutes", type=positive_float, default=10.0,
                    help="wall-time budget for finding pauses, the check, the teacher pass and "
                         "the adaptation (default: %(default)s)")

@@ -167,9 +167,10 @@ def test_adapt_end_to_end_writes_outputs_and_a_model(recordings, tmp_path, tiny_
     student = tiny_model.save(tmp_path / "student.pt")
     out = tmp_path / "out"
     report = adapt([str(recordings / "in")], out, teacher="dfn3", student=str(student),
-                   minutes=2, device="cpu", max_steps=4, val_every_steps=2, batch_size=4,
-                   progress=False, say=lambda m: None)
+                   method="remixit", minutes=2, device="cpu", max_steps=4, val_every_steps=2,
+                   batch_size=4, progress=False, say=lambda m: None)
     assert report.ok and report.steps == 4 and report.kept in ("adapted", "student")
+    assert report.summary().startswith("adapted (remixit from dfn3) on 36 s of audio")
     assert sorted(p.name for p in out.glob("*.wav")) == [f"r{i}.wav" for i in range(4)]
     for i in range(4):
         a, _ = audio.read(out / f"r{i}.wav")
@@ -253,6 +254,7 @@ def test_the_check_of_clean_stretches_refuses_a_student_that_lost_stoi(recording
                    student=str(student), minutes=2, device="cpu", max_steps=2, batch_size=4,
                    progress=False, say=said.append)
     assert any("scores below the student (STOI 0.700 vs 0.800" in m for m in said)
+    assert report.method == "distill"        # the default from a teacher other than the student
     assert report.kept == "student" and report.check_pairs == 6
     assert any("STOI 0.800 → 0.790" in m and "refused.pt" in m for m in said)
     assert "check (6 mixtures) STOI 0.800 → 0.790" in report.summary()
@@ -298,13 +300,13 @@ def test_too_few_pauses_to_mine_is_one_clear_error(recordings, tmp_path, tiny_mo
     monkeypatch.setattr(ad, "load_teacher", lambda name, device: KeepsEverything())
     student = tiny_model.save(tmp_path / "student.pt")
     with pytest.raises(ConfigError, match="use --method remixit"):
-        adapt([str(recordings / "in")], tmp_path / "out", student=str(student),
-              method="mined_remix", progress=False, say=lambda m: None)
+        adapt([str(recordings / "in")], tmp_path / "out", teacher="default",
+              student=str(student), method="mined_remix", progress=False, say=lambda m: None)
     with pytest.raises(ConfigError, match="--method nope: unknown"):
         adapt([str(recordings / "in")], tmp_path / "out", method="nope")
     assert not (tmp_path / "out").exists()
-    rc = cli.main(["adapt", str(recordings / "in"), "-o", str(tmp_path / "o"), "--student",
-                   str(student), "--method", "noisy_target", "-q"])
+    rc = cli.main(["adapt", str(recordings / "in"), "-o", str(tmp_path / "o"), "--teacher",
+                   "default", "--student", str(student), "--method", "noisy_target", "-q"])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and not (tmp_path / "o").exists()
     assert "use --method remixit" in err[-1] and "Traceback" not in "\n".join(err)
@@ -413,13 +415,24 @@ def test_teacher_auto_takes_the_best_on_the_check_or_none(recordings, tmp_path, 
             "rnnoise" if chosen == "rnnoise" else f"mean of rnnoise and {student}")
 
 
-def test_teacher_auto_needs_an_external_teacher(monkeypatch):
+def test_teacher_auto_without_an_external_teacher_is_the_student_itself(monkeypatch, tmp_path,
+                                                                        tiny_model):
+    import sepssl.adapt as ad
     import sepssl.teachers as teachers
 
-    teachers.check_teacher("auto")                       # installed here (the test extra)
     monkeypatch.setattr(teachers, "installed_external", lambda: [])
-    with pytest.raises(ConfigError, match="--teacher auto: chooses among dfn3 and rnnoise"):
-        teachers.check_teacher("auto")
+    monkeypatch.setattr(ad, "installed_external", lambda: [])
+    teachers.check_teacher("auto")                       # no error: it still stands
+    student = str(tiny_model.save(tmp_path / "student.pt"))
+    said = []
+    name, teach = ad.choose_teacher("auto", "cpu", None, RATE, ad.AdaptReport(), said.append,
+                                    student)
+    assert name == student and teach is not None
+    assert "the student teaches itself" in said[0] and "sepssl[teachers]" in said[0]
+    # copying itself by distillation would teach it nothing: it remixes; any other teacher
+    # is distilled
+    assert ad.default_method(name, student) == "remixit"
+    assert ad.default_method("dfn3+default", "default") == "distill"
 
 
 def test_pauses_are_found_in_segments_of_digital_silence_too():

