@@ -375,11 +375,15 @@ class Halves:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("teacher_stoi, chosen", [        # dfn3+S, rnnoise+S, dfn3, rnnoise
-    ((0.70, 0.60, 0.70, 0.60), None), ((0.75, 0.80, 0.70, 0.85), "rnnoise"),
-    ((0.75, 0.85, 0.70, 0.80), "rnnoise+student")])
+@pytest.mark.parametrize("candidates, chosen", [  # (STOI, SI-SDR): dfn3+S, rnnoise+S, dfn3, rnnoise
+    (((0.70, 6.0), (0.60, 6.0), (0.70, 6.0), (0.60, 6.0)), None),
+    (((0.75, 6.0), (0.80, 6.0), (0.70, 6.0), (0.85, 6.0)), "rnnoise"),
+    (((0.75, 6.0), (0.85, 6.0), (0.70, 6.0), (0.80, 6.0)), "rnnoise+student"),
+    # the best STOI loses SI-SDR to the student (5.0): its student would be refused
+    (((0.82, 5.5), (0.81, 5.5), (0.90, 3.0), (0.60, 6.0)), "dfn3+student"),
+    (((0.82, 4.5), (0.81, 4.0), (0.90, 3.0), (0.85, 4.9)), None)])
 def test_teacher_auto_takes_the_best_on_the_check_or_none(recordings, tmp_path, tiny_model,
-                                                          monkeypatch, teacher_stoi, chosen):
+                                                          monkeypatch, candidates, chosen):
     import sepssl.adapt as ad
     from sepssl.domain_check import CheckSet
 
@@ -389,7 +393,7 @@ def test_teacher_auto_takes_the_best_on_the_check_or_none(recordings, tmp_path, 
     monkeypatch.setattr(ad, "installed_external", lambda: ["dfn3", "rnnoise"])
     monkeypatch.setattr(ad, "load_teacher", lambda name, device: Halves(name))
     scores = iter([{"stoi": 0.80, "si_sdr": 5.0}] +                       # the student
-                  [{"stoi": s, "si_sdr": 4.0} for s in teacher_stoi] +     # the candidates
+                  [{"stoi": s, "si_sdr": d} for s, d in candidates] +      # the candidates
                   [{"stoi": 0.81, "si_sdr": 5.5}])                        # adapted
     monkeypatch.setattr(ad, "check_scores", lambda enhance, check, rate: next(scores))
     guard = iter([1.0, 2.0])                          # the guard: it agrees better after
@@ -409,10 +413,13 @@ def test_teacher_auto_takes_the_best_on_the_check_or_none(recordings, tmp_path, 
     else:
         name = chosen.replace("student", str(student))
         assert any(m.startswith(f"--teacher auto: {name} (") for m in said)
-        assert report.steps == 2 and report.check_teacher["stoi"] == 0.85
+        names = ["dfn3+student", "rnnoise+student", "dfn3", "rnnoise"]
+        assert report.steps == 2
+        assert report.check_teacher["stoi"] == candidates[names.index(chosen)][0]
         assert report.kept == "adapted"
-        assert load_model(report.model_path).card["teacher"] == (
-            "rnnoise" if chosen == "rnnoise" else f"mean of rnnoise and {student}")
+        assert load_model(report.model_path).card["teacher"] == {
+            "rnnoise": "rnnoise", "rnnoise+student": f"mean of rnnoise and {student}",
+            "dfn3+student": f"mean of dfn3 and {student}"}[chosen]
 
 
 def test_teacher_auto_without_an_external_teacher_is_the_student_itself(monkeypatch, tmp_path,
