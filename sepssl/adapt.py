@@ -74,6 +74,7 @@ MIN_NOISE_SECONDS = 0.25  # a segment's mined noise shorter than this is not use
 FADE_SECONDS = 0.005      # crossfade between joined stretches of mined noise
 MIN_CHECK_PAIRS = 6       # fewer mixtures than this make no check of clean stretches
 METHODS = ("remixit", "distill", "mined_remix", "noisy_target")
+OUTPUTS = ("student", "teacher")   # whose estimates of the recordings `adapt` writes
 
 
 @dataclass
@@ -97,6 +98,7 @@ class AdaptReport:
     teacher: str = ""                  # the teacher used (`--teacher auto`: the one chosen)
     method: str = ""                   # what the student learned (`METHODS`)
     kept: str = ""                     # "adapted" or "student"
+    outputs: str = "student"           # whose estimates the enhanced files are (`OUTPUTS`)
     not_adapted: str = ""              # why nothing was trained (`--teacher auto`), if so
     refused_path: Path | None = None   # the adapted student, when it was not kept
 
@@ -114,12 +116,14 @@ class AdaptReport:
             f"; check ({self.check_pairs} mixtures) STOI {self.check_before['stoi']:.3f} → "
             f"{self.check_after['stoi']:.3f}, SI-SDR {self.check_before['si_sdr']:.2f} → "
             f"{self.check_after['si_sdr']:.2f} dB")
+        written = ("; the enhanced files are the teacher's estimates"
+                   if self.outputs == "teacher" else "")
         return (f"adapted ({self.method} from {self.teacher}) on "
                 f"{self.seconds_of_audio:.0f} s of audio{mined}: "
                 f"teacher {self.teacher_seconds:.0f} s, student {self.steps} steps in "
                 f"{self.train_seconds / 60:.1f} min; guard SI-SDR {self.guard_before_db:.2f} → "
                 f"{self.guard_after_db:.2f} dB{check}, kept the {self.kept} model "
-                f"({self.model_path})")
+                f"({self.model_path}){written}")
 
 
 def resolve_device(device: str) -> str:
@@ -478,7 +482,8 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = AUTO,
           save_model: str | os.PathLike | None = None, max_steps: int | None = None,
           lr: float = 3e-4, batch_size: int = 16, guard_share: float = 0.2,
           remix_snr_db: tuple[float, float] | None = None,
-          val_every_steps: int = 50, atten_lim_db: float | str | None = "model", seed: int = 0,
+          val_every_steps: int = 50, atten_lim_db: float | str | None = "model",
+          outputs: str = "student", seed: int = 0,
           progress: bool = True, say: Callable[[str], None] = log.warning) -> AdaptReport:
     """Adapt a student to the recordings, then enhance them with it.
 
@@ -505,6 +510,9 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = AUTO,
         guard_share: share of the segments held back for the two guards.
         atten_lim_db: as `sepssl enhance --atten-lim-db` ("model": the student's own setting,
             which the adapted model keeps).
+        outputs: "student" (the enhanced files are the kept model's) or "teacher" (the
+            teacher's estimates, with the same limit: better on these recordings, slower;
+            the model file is still the student's, for other recordings).
         seed: seeds the split, the training and the mixing.
         progress: show progress bars.
         say: where one-line messages go.
@@ -525,6 +533,8 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = AUTO,
         method = "remixit"
     if method is not None and method not in METHODS:
         raise ConfigError(f"--method {method}: unknown; choose one of {', '.join(METHODS)}")
+    if outputs not in OUTPUTS:
+        raise ConfigError(f"--outputs {outputs}: unknown; choose one of {', '.join(OUTPUTS)}")
     check_teacher(teacher)
     started = time.time()
     device = resolve_device(device)
@@ -564,6 +574,8 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = AUTO,
     if teach is None:   # `auto`, and no teacher beats the student: adapting cannot help
         report.kept = "student"
         report.not_adapted = "no teacher beats the student on the check"
+        if outputs == "teacher":
+            say("note: --outputs teacher: no teacher was chosen, so the files are the student's")
         start_model.card["adapt"] = f"not adapted: {report.not_adapted}"
         start_model.save(report.model_path)
         report.enhanced = enhance_paths(start_model.to(device), inputs, out_dir,
@@ -642,6 +654,11 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = AUTO,
             f"{report.refused_path})")
     model.cpu().save(report.model_path)
     model.to(device)
+    if outputs == "teacher":
+        from .teachers.as_model import TeacherModel
+
+        report.outputs = "teacher"
+        model = TeacherModel(teach, rate, atten_lim_db=start_model.atten_lim_db)
     # overwrite: the outputs must come from the model this run just made
     report.enhanced = enhance_paths(model, inputs, out_dir, progress=progress, log=say,
                                     atten_lim_db=atten_lim_db, overwrite=True)

@@ -214,7 +214,8 @@ def _adapt(args) -> int:
     _threads(args.threads)
     report = adapt(args.inputs, args.out, teacher=args.teacher, student=args.student,
                    method=args.method, minutes=args.minutes, device=args.device, save_model=args.save_model,
-                   max_steps=args.max_steps, atten_lim_db=args.atten_lim_db, seed=args.seed,
+                   max_steps=args.max_steps, atten_lim_db=args.atten_lim_db,
+                   outputs=args.outputs, seed=args.seed,
                    progress=not args.quiet, say=lambda m: print(m, file=sys.stderr))
     print(report.summary())
     print(report.enhanced.summary(Path(args.out)))
@@ -422,6 +423,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="as for enhance (default: the student's own setting, 20 dB for the "
                         "shipped default; off gains PESQ and SI-SDR when the teacher is good, at "
                         "some STOI)")
+    a.add_argument("--outputs", choices=ADAPT_OUTPUTS, default="student",
+                   help="whose estimates the enhanced files are: the kept student's (fast, the "
+                        "model file's) or the teacher's (better on these recordings, slower; "
+                        "the model file is still the student, for other recordings) "
+                        "(default: %(default)s)")
     a.add_argument("--max-steps", type=positive_int, default=None, help=argparse.SUPPRESS)
     a.add_argument("--seed", type=int, default=0, help="seeds the split and the training")
     a.add_argument("--threads", type=positive_int, default=None,
@@ -453,6 +459,7 @@ TRAINING_COMMANDS = ("train", "pretrain", "adapt", "helper")
 #: `sepssl.adapt.METHODS`, named here so that parsing never imports Lightning (a test holds
 #: them equal).
 ADAPT_METHODS = ("remixit", "distill", "mined_remix", "noisy_target")
+ADAPT_OUTPUTS = ("student", "teacher")
 
 
 def _recipe_arguments(p: argparse.ArgumentParser, kind: str, names: str, example: str) -> None:

@@ -313,7 +313,9 @@ def test_too_few_pauses_to_mine_is_one_clear_error(recordings, tmp_path, tiny_mo
 
 
 def test_the_cli_offers_the_library_methods():
-    assert cli.ADAPT_METHODS == ad_methods()
+    from sepssl.adapt import OUTPUTS
+
+    assert cli.ADAPT_METHODS == ad_methods() and cli.ADAPT_OUTPUTS == OUTPUTS
 
 
 def ad_methods():
@@ -448,3 +450,43 @@ def test_pauses_are_found_in_segments_of_digital_silence_too():
     speech = torch.from_numpy(voiced(4.0) + 0.05 * noise(4.0))
     found = pauses_found([speech, torch.zeros(4 * RATE)], RATE)   # a muted stretch of a call
     assert found[0].shape == speech.shape and torch.equal(found[1], torch.zeros(4 * RATE))
+
+
+def test_a_teacher_enhances_files_as_a_model_would(tmp_path):
+    from sepssl.enhance import enhance_paths
+    from sepssl.teachers.as_model import TeacherModel
+
+    stereo = np.stack([voiced(3.0, seed=1), 0.5 * voiced(3.0, seed=2)])    # (channels, time)
+    audio.write(tmp_path / "in" / "a.wav", stereo, RATE)
+    report = enhance_paths(TeacherModel(Halves("half"), RATE), [str(tmp_path / "in")],
+                           tmp_path / "out", progress=False)
+    assert report.ok and report.written == [tmp_path / "out" / "a.wav"]
+    out, rate = audio.read(tmp_path / "out" / "a.wav")
+    x, _ = audio.read(tmp_path / "in" / "a.wav")
+    assert rate == RATE and out.shape == x.shape
+    assert torch.allclose(out, 0.5 * x, atol=1e-4)
+    # the model's own limit: nothing more than 3 dB down, so half (−6 dB) is mixed back up
+    limited = enhance_paths(TeacherModel(Halves("half"), RATE, atten_lim_db=3.0),
+                            [str(tmp_path / "in")], tmp_path / "lim", progress=False)
+    y, _ = audio.read(limited.written[0])
+    assert y.abs().sum() > out.abs().sum() * 1.2
+
+
+@pytest.mark.slow
+def test_adapt_can_write_the_teachers_estimates(recordings, tmp_path, tiny_model, monkeypatch):
+    import sepssl.adapt as ad
+
+    monkeypatch.setattr(ad, "load_teacher", lambda name, device: Halves(name))
+    student = tiny_model.save(tmp_path / "student.pt")
+    teacher = tiny_model.save(tmp_path / "teacher.pt")
+    report = adapt([str(recordings / "in")], tmp_path / "out", teacher=str(teacher),
+                   student=str(student), outputs="teacher", atten_lim_db=None, minutes=2,
+                   device="cpu", max_steps=2, batch_size=4, progress=False, say=lambda m: None)
+    assert report.ok and report.outputs == "teacher" and "teacher's estimates" in report.summary()
+    for i in range(4):
+        out, _ = audio.read(tmp_path / "out" / f"r{i}.wav")
+        x, _ = audio.read(recordings / "in" / f"r{i}.wav")
+        assert torch.allclose(out, 0.5 * x, atol=1e-4)
+    assert load_model(report.model_path).n_outputs == 1       # the model file is the student
+    with pytest.raises(ConfigError, match="--outputs both: unknown"):
+        adapt([str(recordings / "in")], tmp_path / "x", outputs="both")
