@@ -38,6 +38,7 @@ from sepssl.adapt import adapt
 from sepssl.enhance import enhance_paths
 from sepssl.evaluation import evaluate
 from sepssl.teachers import load_teacher
+from sepssl.teachers.as_model import TeacherModel
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,9 +56,18 @@ def teacher_alone(name: str, domain: Path, out: Path) -> None:
         audio.write(out / src.name, est, rate)
 
 
+def teacher_as_written(name: str, student: str, domain: Path, out: Path) -> None:
+    """The teacher's estimates as `sepssl adapt --outputs teacher` writes them: through
+    `enhance`, at the student's rate, with the student's attenuation limit."""
+    model = load_model(student)
+    enhance_paths(TeacherModel(load_teacher(name), model.sample_rate, model.atten_lim_db),
+                  [str(domain / "score" / "noisy")], out, progress=False)
+
+
 def run(domain: Path, teachers: list[str], minutes: float, out: Path, transductive: bool,
         seed: int, tag: str = "", rounds: int = 1, student: str = "default",
-        teachers_only: bool = False, held_out: bool = True, **adapt_options) -> list[Path]:
+        teachers_only: bool = False, held_out: bool = True, teacher_outputs: bool = False,
+        **adapt_options) -> list[Path]:
     reports = []
     method = adapt_options.get("method", "remixit")
     method_suffix = "" if method == "remixit" else f"_{method or 'default'}"
@@ -78,6 +88,9 @@ def run(domain: Path, teachers: list[str], minutes: float, out: Path, transducti
     for t in teachers:
         if t not in ("default", "auto"):
             step(f"teacher_{t}", lambda d, t=t: teacher_alone(t, domain, d / "enhanced"))
+            if teacher_outputs:
+                step(f"teacher_{t}_ownlimit", lambda d, t=t: teacher_as_written(
+                    t, student, domain, d / "enhanced"))
 
         def adapted(d: Path, teacher: str, student: str = student) -> None:
             rep = adapt([str(domain / "adapt" / "noisy")], d / "adapt_out", teacher=teacher,
@@ -156,6 +169,9 @@ def main() -> None:
                    help="adapt's method (sepssl.adapt.METHODS; `default`: adapt's own choice)")
     p.add_argument("--student", default="default",
                    help="the model adapted, and the first row of the tables (a shipped name)")
+    p.add_argument("--teacher-outputs", action="store_true",
+                   help="also score each teacher's estimates as `adapt --outputs teacher` "
+                        "writes them (the student's rate and limit): teacher_<t>_ownlimit")
     p.add_argument("--teachers-only", action="store_true",
                    help="score the default and the teachers alone, adapt no student")
     p.add_argument("--rounds", type=int, default=1,
@@ -167,7 +183,7 @@ def main() -> None:
                       a.transductive or a.transductive_only,
                       a.seed, a.tag, a.rounds, lr=a.lr, remix_snr_db=a.remix_snr_db,
                       student=a.student, method=None if a.method == "default" else a.method,
-                      teachers_only=a.teachers_only,
+                      teachers_only=a.teachers_only, teacher_outputs=a.teacher_outputs,
                       held_out=not a.transductive_only)
         subprocess.run([sys.executable, str(ROOT / "experiments" / "compare_runs.py"),
                         "--reports", *map(str, reports), "--out", str(a.tables),
