@@ -423,10 +423,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="as for enhance (default: the student's own setting, 20 dB for the "
                         "shipped default; off gains PESQ and SI-SDR when the teacher is good, at "
                         "some STOI)")
-    a.add_argument("--outputs", choices=ADAPT_OUTPUTS, default="student",
-                   help="whose estimates the enhanced files are: the kept student's (fast, the "
-                        "model file's) or the teacher's (better on these recordings, slower; "
-                        "the model file is still the student, for other recordings) "
+    a.add_argument("--outputs", choices=ADAPT_OUTPUTS, default="auto",
+                   help="whose estimates the enhanced files are: the kept student's (the model "
+                        "file's), the teacher's (with the same limit; the model file is still "
+                        "the student, for other recordings), or auto: the teacher's when it is "
+                        "not the student and beats it on the check, else the student's "
                         "(default: %(default)s)")
     a.add_argument("--max-steps", type=positive_int, default=None, help=argparse.SUPPRESS)
     a.add_argument("--seed", type=int, default=0, help="seeds the split and the training")
@@ -459,7 +460,7 @@ TRAINING_COMMANDS = ("train", "pretrain", "adapt", "helper")
 #: `sepssl.adapt.METHODS`, named here so that parsing never imports Lightning (a test holds
 #: them equal).
 ADAPT_METHODS = ("remixit", "distill", "mined_remix", "noisy_target")
-ADAPT_OUTPUTS = ("student", "teacher")
+ADAPT_OUTPUTS = ("auto", "student", "teacher")
 
 
 def _recipe_arguments(p: argparse.ArgumentParser, kind: str, names: str, example: str) -> None:

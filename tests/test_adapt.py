@@ -255,6 +255,7 @@ def test_the_check_of_clean_stretches_refuses_a_student_that_lost_stoi(recording
                    progress=False, say=said.append)
     assert any("scores below the student (STOI 0.700 vs 0.800" in m for m in said)
     assert report.method == "distill"        # the default from a teacher other than the student
+    assert report.outputs == "student"       # the teacher lost on the check: not its files
     assert report.kept == "student" and report.check_pairs == 6
     assert any("STOI 0.800 → 0.790" in m and "refused.pt" in m for m in said)
     assert "check (6 mixtures) STOI 0.800 → 0.790" in report.summary()
@@ -418,6 +419,11 @@ def test_teacher_auto_takes_the_best_on_the_check_or_none(recordings, tmp_path, 
         names = ["dfn3+student", "rnnoise+student", "dfn3", "rnnoise"]
         assert report.steps == 2
         assert report.check_teacher["stoi"] == candidates[names.index(chosen)][0]
+        # it beat the student on the check: the files are its estimates (half the input)
+        assert report.outputs == "teacher"
+        out, _ = audio.read(tmp_path / "out" / "r0.wav")
+        x, _ = audio.read(recordings / "in" / "r0.wav")
+        assert torch.allclose(out, 0.5 * x, atol=1e-4)
         assert report.kept == "adapted"
         assert load_model(report.model_path).card["teacher"] == {
             "rnnoise": "rnnoise", "rnnoise+student": f"mean of rnnoise and {student}",
