@@ -135,8 +135,8 @@ def table(result: dict) -> str:
                     count["kept loss" if kept else "refused gain"] += 1
         lines.append("| " + " | ".join(cells) + " |")
     out = ["\n".join(lines), "",
-           "| rule | mixtures per reference | right | kept a loss | refused a gain | "
-           "level: kept / refused |", "|---|---|---|---|---|---|"]
+           ("| rule | mixtures per reference | right | kept a loss | refused a gain | "
+            "level: kept / refused |"), "|---|---|---|---|---|---|"]
     for (rule, n), c in tally.items():
         out.append(f"| {rule} | {n} | {c['right']} | {c['kept loss']} | {c['refused gain']} | "
                    f"{c['level kept']} / {c['level refused']} |")

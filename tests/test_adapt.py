@@ -108,6 +108,13 @@ def test_segments_cover_the_recording_and_sets_are_disjoint(tmp_path):
         assert torch.allclose(noisy - clean, torch.full((40,), -float(other)))
     held, _ = write_sets(pairs, tmp_path / "first", RATE, guard_share=0.2, seed=0, first=[7, 3])
     assert held == [7, 3]                        # the check's choice goes first
+    # distill: the guard is the held-back recordings themselves (target + its own residual)
+    held, _ = write_sets(pairs, tmp_path / "own", RATE, guard_share=0.2, seed=0,
+                         remixed_guard=False)
+    for k in held:
+        noisy, _ = audio.read(tmp_path / "own" / "guard" / "noisy" / f"{k:05d}.wav", check=False)
+        clean, _ = audio.read(tmp_path / "own" / "guard" / "clean" / f"{k:05d}.wav", check=False)
+        assert torch.allclose(noisy - clean, torch.full((40,), -float(k)))   # its own noise
 
 
 def test_each_method_pairs_its_target_with_its_noise():
