@@ -74,6 +74,7 @@ MIN_MINED_SECONDS = 5.0   # mined noise below this is too little to remix with
 MIN_NOISE_SECONDS = 0.25  # a segment's mined noise shorter than this is not used
 FADE_SECONDS = 0.005      # crossfade between joined stretches of mined noise
 MIN_CHECK_PAIRS = 6       # fewer mixtures than this make no check of clean stretches
+PATIENCE_CHECKS = 4       # guard checks (every `val_every_steps`) without a gain before stopping
 METHODS = ("remixit", "distill", "mined_remix", "noisy_target")
 OUTPUTS = ("auto", "student", "teacher")   # whose estimates of the recordings `adapt` writes
 
@@ -90,6 +91,8 @@ class AdaptReport:
     mined_seconds: float = float("nan")   # noise mined from pauses (mined methods)
     train_seconds: float = 0.0
     steps: int = 0
+    selected_step: int | None = None   # the step of the checkpoint kept
+    stopped_early: bool = False        # the guard stopped gaining before the budget ran out
     guard_before_db: float = float("nan")
     guard_after_db: float = float("nan")
     check_pairs: int = 0                # the check of held-back clean stretches (none: 0)
@@ -119,10 +122,12 @@ class AdaptReport:
             f"{self.check_after['si_sdr']:.2f} dB")
         written = ("; the enhanced files are the teacher's estimates"
                    if self.outputs == "teacher" else "")
+        stopped = (f" (stopped early: no gain on the guard after step {self.selected_step})"
+                   if self.stopped_early else "")
         return (f"adapted ({self.method} from {self.teacher}) on "
                 f"{self.seconds_of_audio:.0f} s of audio{mined}: "
                 f"teacher {self.teacher_seconds:.0f} s, student {self.steps} steps in "
-                f"{self.train_seconds / 60:.1f} min; guard SI-SDR {self.guard_before_db:.2f} → "
+                f"{self.train_seconds / 60:.1f} min{stopped}; guard SI-SDR {self.guard_before_db:.2f} → "
                 f"{self.guard_after_db:.2f} dB{check}, kept the {self.kept} model "
                 f"({self.model_path}){written}")
 
@@ -637,13 +642,19 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = AUTO,
             "trainer.progress=false", "trainer.resume=false", f"trainer.seed={seed}"])
         cfg.model = start_model.to_dict()["model"]
         t0 = time.time()
-        model_path = train(cfg, callbacks=[BudgetBar(left, progress)],
+        # stop when the guard stops gaining: on 2 minutes of audio the kept checkpoint was at
+        # step 100 or before, of 582 (`metrics/adapt_auto/README.md`)
+        early = L.pytorch.callbacks.EarlyStopping("val/si_sdr", mode="max",
+                                                  patience=PATIENCE_CHECKS)
+        model_path = train(cfg, callbacks=[BudgetBar(left, progress), early],
                            card={"adapted_from": str(student), "teacher": teach.describe(),
                                  "method": method,
                                  "adapted_on_seconds": round(report.seconds_of_audio, 1)})
         report.train_seconds = time.time() - t0
         adapted = load_model(model_path)
         report.steps = int(adapted.card.get("steps", 0))
+        report.selected_step = adapted.card.get("selected_step")
+        report.stopped_early = early.wait_count >= early.patience
         report.guard_after_db = guard_score(adapted, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -196,8 +196,10 @@ def export_model(module: TaskModule, checkpoint, cfg: Config, card: dict[str, An
     """Save the best checkpoint's weights (or, if none was kept, the last ones, and say so in
     the card) as a weights-only model file with its card beside it."""
     best = checkpoint.best_model_path
+    selected_step = None
     if best and os.path.isfile(best):
-        state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
+        saved = torch.load(best, map_location="cpu", weights_only=True)
+        state, selected_step = saved["state_dict"], saved.get("global_step")
         # the enhancer only: helpers may have changed shape since (RemixIT's replaced teacher)
         module.enhancer.load_state_dict({k[len("enhancer."):]: v for k, v in state.items()
                                          if k.startswith("enhancer.")})
@@ -207,6 +209,7 @@ def export_model(module: TaskModule, checkpoint, cfg: Config, card: dict[str, An
     score = checkpoint.best_model_score
     module.enhancer.card = {
         "trained_with": cfg.task.name, "config": cfg.dump(), **card,
-        "selected_by": selected_by, "best_score": None if score is None else float(score)}
+        "selected_by": selected_by, "selected_step": selected_step,
+        "best_score": None if score is None else float(score)}
     module.enhancer.cpu().save(path)
     write_text(path.parent / "model_card.json", json.dumps(module.enhancer.card, indent=2))

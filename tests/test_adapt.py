@@ -503,3 +503,18 @@ def test_adapt_can_write_the_teachers_estimates(recordings, tmp_path, tiny_model
     assert load_model(report.model_path).n_outputs == 1       # the model file is the student
     with pytest.raises(ConfigError, match="--outputs both: unknown"):
         adapt([str(recordings / "in")], tmp_path / "x", outputs="both")
+
+
+@pytest.mark.slow
+def test_adapting_stops_when_the_guard_stops_gaining(recordings, tmp_path, tiny_model,
+                                                      monkeypatch):
+    import sepssl.adapt as ad
+
+    monkeypatch.setattr(ad, "PATIENCE_CHECKS", 2)
+    student = tiny_model.save(tmp_path / "student.pt")
+    # a learning rate that moves no float32 weight: the guard never gains after its first check
+    report = adapt([str(recordings / "in")], tmp_path / "out", teacher=str(student),
+                   student=str(student), lr=1e-30, minutes=2, device="cpu", max_steps=60,
+                   val_every_steps=1, batch_size=4, progress=False, say=lambda m: None)
+    assert report.stopped_early and report.selected_step == 1 and report.steps == 3
+    assert "stopped early: no gain on the guard after step 1" in report.summary()
