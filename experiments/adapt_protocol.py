@@ -102,6 +102,7 @@ def run(domain: Path, teachers: list[str], minutes: float, out: Path, transducti
                 "seconds_of_audio": rep.seconds_of_audio,
                 "teacher_seconds": round(rep.teacher_seconds, 1),
                 "train_seconds": round(rep.train_seconds, 1), "steps": rep.steps,
+                "selected_step": rep.selected_step, "stopped_early": rep.stopped_early,
                 "guard_before_db": rep.guard_before_db, "guard_after_db": rep.guard_after_db,
                 "check_pairs": rep.check_pairs, "check_before": rep.check_before,
                 "check_after": rep.check_after, "check_teacher": rep.check_teacher,
@@ -139,7 +140,9 @@ def run(domain: Path, teachers: list[str], minutes: float, out: Path, transducti
                             save_model=d / "model.pt", seed=seed, progress=False, **adapt_options)
                 (d / "adapt.json").write_text(json.dumps({
                     "teacher": t, "chosen": rep.teacher, "method": rep.method,
-                    "steps": rep.steps, "kept": rep.kept, "check_pairs": rep.check_pairs,
+                    "steps": rep.steps, "selected_step": rep.selected_step,
+                    "stopped_early": rep.stopped_early, "kept": rep.kept,
+                    "check_pairs": rep.check_pairs,
                     "check_before": rep.check_before, "check_after": rep.check_after,
                     "check_teacher": rep.check_teacher,
                     "teacher_seconds": round(rep.teacher_seconds, 1),
