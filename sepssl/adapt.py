@@ -127,8 +127,9 @@ class AdaptReport:
         return (f"adapted ({self.method} from {self.teacher}) on "
                 f"{self.seconds_of_audio:.0f} s of audio{mined}: "
                 f"teacher {self.teacher_seconds:.0f} s, student {self.steps} steps in "
-                f"{self.train_seconds / 60:.1f} min{stopped}; guard SI-SDR {self.guard_before_db:.2f} → "
-                f"{self.guard_after_db:.2f} dB{check}, kept the {self.kept} model "
+                f"{self.train_seconds / 60:.1f} min{stopped}; guard SI-SDR "
+                f"{self.guard_before_db:.2f} → {self.guard_after_db:.2f} dB{check}, kept the "
+                f"{self.kept} model "
                 f"({self.model_path}){written}")
 
 
@@ -368,9 +369,8 @@ def choose_teacher(spec: str, device: str, check: CheckSet | None, rate: int,
     (`heard_as_student`) and warned about when below the student (unless it is the student
     itself); for `auto`, the candidate (`auto_candidates`) with the best STOI there among those
     that lose neither STOI nor SI-SDR to the student (`beats`), or None when none does
-    (adapting to it cannot help) — the first installed external
-    teacher joined with the student when there is no check, the student itself when no
-    external teacher is installed.
+    (adapting to it cannot help) — the first installed external teacher joined with the
+    student when there is no check, the student itself when no external teacher is installed.
 
     Returns:
         The chosen teacher's spec and the teacher (None: do not adapt).
@@ -436,7 +436,8 @@ def outputs_from(outputs: str, report: AdaptReport, student: str) -> str:
     the student and beats it on the check (`beats`), else the kept model's. Where `auto`
     chose the mean of DeepFilterNet3 and the default, its estimates with the student's limit
     were better than the unadapted default's on PESQ, STOI and ESTOI in all four domains, and
-    better than the adapted student's on STOI and ESTOI (`metrics/adapt_auto/README.md`)."""
+    than the kept students' on STOI and ESTOI in both where one was kept
+    (`metrics/adapt_auto/README.md`)."""
     if outputs != "auto":
         return outputs
     teacher_won = (report.teacher != student and bool(report.check_teacher)
@@ -461,8 +462,9 @@ def refusal(report: AdaptReport, method: str = "remixit") -> str | None:
     gained on every metric on their recordings (`metrics/adapt_ensemble/README.md`)."""
     agreement_decides = method != "distill" or not report.check_pairs
     if agreement_decides and not report.guard_after_db > report.guard_before_db:
-        return (f"the adapted student did not beat the one it started from on the held-back "
-                f"remixes ({report.guard_after_db:.2f} vs {report.guard_before_db:.2f} dB SI-SDR)")
+        return (f"the adapted student did not beat the one it started from at giving back the "
+                f"teacher's speech on the held-back segments ({report.guard_after_db:.2f} vs "
+                f"{report.guard_before_db:.2f} dB SI-SDR)")
     if report.check_pairs:
         b, a = report.check_before, report.check_after
         if not beats(a, b):   # NaN refuses
