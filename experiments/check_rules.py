@@ -28,14 +28,13 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from check_replay import RATE, replayed_checks  # noqa: E402
 from sepssl import audio  # noqa: E402
-from sepssl.adapt import as_enhancer, split_for_check  # noqa: E402
+from sepssl.adapt import as_enhancer  # noqa: E402
 from sepssl.data.datasets import list_audio  # noqa: E402
-from sepssl.domain_check import CHECK_METRICS, check_rows, clean_stretch_pairs  # noqa: E402
+from sepssl.domain_check import CHECK_METRICS, check_rows  # noqa: E402
 from sepssl.evaluation.metrics import score_pair  # noqa: E402
 from sepssl.models.enhancer import load_model  # noqa: E402
-
-RATE, GUARD_SHARE, SEED = 16000, 0.2, 0      # `adapt`'s defaults
 
 
 def truth_rows(enhance, noisy: list[torch.Tensor], clean: list[torch.Tensor]
@@ -48,9 +47,7 @@ def domain_sets(domain: Path, per_reference: list[int]) -> dict:
     files = list_audio(domain / "score" / "noisy")
     noisy = [audio.read(f, RATE)[0].mean(0) for f in files]
     clean = [audio.read(domain / "score" / "clean" / f.name, RATE)[0].mean(0) for f in files]
-    segs, found, held = split_for_check(noisy, RATE, GUARD_SHARE, SEED)
-    checks = {n: clean_stretch_pairs([segs[k] for k in held], [found[k] for k in held], RATE,
-                                     seed=SEED, per_reference=n) for n in per_reference}
+    checks = replayed_checks(noisy, per_reference)
     return {"noisy": noisy, "clean": clean, "checks": checks}
 
 

@@ -387,7 +387,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "if, on a fifth of the 4 s segments held back, it loses neither STOI nor "
                     "SI-SDR on their clean stretches with their own noise added (and, but for "
                     "distill, beats the starting student at the teacher's remixes); every input "
-                    "is then enhanced by the kept model.",
+                    "is then enhanced by the teacher where it beat the student on that check "
+                    "(--outputs auto), else by the kept model, which is saved either way.",
         epilog="examples:\n  sepssl adapt recordings/ -o enhanced/\n"
                "  sepssl adapt calls/*.wav -o out/ --teacher dfn3+default --minutes 20\n"
                "  sepssl adapt calls/ -o out/ --teacher rnnoise --method remixit")
@@ -415,7 +416,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "the student is its own teacher)")
     a.add_argument("--minutes", type=positive_float, default=10.0,
                    help="wall-time budget for finding pauses, the check, the teacher pass and "
-                        "the adaptation (default: %(default)s)")
+                        "the adaptation; training stops sooner when its guard has not gained for 200 "
+                        "steps (default: %(default)s)")
     a.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)")
     a.add_argument("--save-model", default=None, metavar="PATH",
                    help="the adapted model file (default: OUT/adapted_model.pt)")

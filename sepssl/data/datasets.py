@@ -69,10 +69,14 @@ class Clips:
             self.lengths.append(meta.frames)
             self.rates.append(meta.sample_rate)
 
+    def length_at_rate(self, i: int) -> int:
+        """File i's length at `sample_rate`: what resampling the whole file gives."""
+        rate, length = self.rates[i], self.lengths[i]
+        return length if rate == self.sample_rate else -(-length * self.sample_rate // rate)
+
     def draw_start(self, i: int) -> int:
         """A random first sample (at `sample_rate`) for a crop of file i."""
-        rate, length = self.rates[i], self.lengths[i]
-        length = length if rate == self.sample_rate else -(-length * self.sample_rate // rate)
+        length = self.length_at_rate(i)
         return int(torch.randint(0, length - min(self.frames, length) + 1, (1,)))
 
     def crop(self, i: int, tile: bool, start: int | None = None) -> torch.Tensor:
@@ -111,7 +115,7 @@ class Clips:
     def _resampled_span(self, i: int, rate: int, length: int, start: int) -> torch.Tensor:
         """The crop of file i (at `rate`, `length` samples) from `start` at `sample_rate`, mono."""
         new = self.sample_rate
-        resampled_length = -(-length * new // rate)  # what resampling the whole file gives
+        resampled_length = self.length_at_rate(i)
         want = max(0, min(self.frames, resampled_length - start))
         # the span starts on a sample where both rates' grids meet (a multiple of
         # rate / gcd), so the span's output samples fall on the whole file's output grid
