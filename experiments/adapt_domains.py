@@ -26,7 +26,8 @@ disjoint part with clean references (`score/noisy`, `score/clean`):
     python experiments/adapt_domains.py --corpus corpus --out runs/adapt_domains
 
 (needs the full corpus: `sepssl data --size full --out corpus`). Files are split by a seeded
-shuffle, half and half; the score part is never adapted on.
+shuffle, half and half; the score part is never adapted on. `--adapt-clean` also writes the
+adapt part's references (`adapt/clean`), a disjoint dev set to choose settings on.
 """
 from __future__ import annotations
 
@@ -101,7 +102,7 @@ def looped(noise: torch.Tensor, length: int, fade: int) -> torch.Tensor:
 
 
 def conversations(corpus: Path, rows: list[dict], out: Path, seed: int,
-                  per_recording: int = 6) -> dict[str, int]:
+                  per_recording: int = 6, adapt_clean: bool = False) -> dict[str, int]:
     """The `conversations` domain (module docstring); returns the recordings per part."""
     rng = random.Random(f"{seed}-conversations")
     by_speaker: dict[str, list[dict]] = {}
@@ -133,17 +134,18 @@ def conversations(corpus: Path, rows: list[dict], out: Path, seed: int,
         scale = min(1.0, 0.95 / float(noisy.abs().max().clamp_min(1e-8)))
         name = f"conversation-{k:03d}.wav"
         audio.write(out / "conversations" / part / "noisy" / name, noisy * scale, rate)
-        if part == "score":
+        if part == "score" or adapt_clean:
             audio.write(out / "conversations" / part / "clean" / name, clean * scale, rate)
     return counts
 
 
-def build(corpus: Path, out: Path, seed: int = 0, only: list[str] | None = None
-          ) -> dict[str, dict[str, int]]:
+def build(corpus: Path, out: Path, seed: int = 0, only: list[str] | None = None,
+          adapt_clean: bool = False) -> dict[str, dict[str, int]]:
     rows = [r for r in csv.DictReader(open(corpus / "manifests" / "test.csv")) if r["kind"] == "noisy"]
     counts = {}
     if only is None or "conversations" in only:
-        counts["conversations"] = conversations(corpus, rows, out, seed)
+        counts["conversations"] = conversations(corpus, rows, out, seed,
+                                                adapt_clean=adapt_clean)
     for domain, keep in DOMAINS.items():
         if only is not None and domain not in only:
             continue
@@ -154,7 +156,7 @@ def build(corpus: Path, out: Path, seed: int = 0, only: list[str] | None = None
         for part, items in parts.items():
             for r in items:
                 name = Path(r["path"]).name
-                kinds = ("noisy",) if part == "adapt" else ("noisy", "clean")
+                kinds = ("noisy",) if part == "adapt" and not adapt_clean else ("noisy", "clean")
                 wavs = {}
                 for kind in ("noisy", "clean"):
                     wavs[kind], rate = audio.read(corpus / "test" / kind / name)
@@ -180,8 +182,11 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--domains", nargs="+", choices=[*DOMAINS, "conversations"],
                    help="build only these (default: all)")
+    p.add_argument("--adapt-clean", action="store_true",
+                   help="also write the adapt part's clean references (adapt/clean), a dev set "
+                        "for choices such as an output limit; `adapt` itself never reads them")
     a = p.parse_args()
-    for domain, count in build(a.corpus, a.out, a.seed, a.domains).items():
+    for domain, count in build(a.corpus, a.out, a.seed, a.domains, a.adapt_clean).items():
         print(f"{domain}: {count['adapt']} files to adapt on, {count['score']} to score")
 
 

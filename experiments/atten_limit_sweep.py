@@ -5,7 +5,13 @@ intelligibility, on the VALID split (so a limit can be chosen there and then sco
         --split corpus/valid --out metrics/atten_limit
 
 A RUN is a run folder (its model.pt) or a checkpoint file in one (runs/R/checkpoints/best.ckpt),
-for runs stopped before they exported a model.
+for runs stopped before they exported a model, or `teacher:NAME`, an `adapt` teacher
+(`sepssl.teachers.load_teacher`: `dfn3`, `dfn3+default`, ...), whose estimates go beside the
+split (`<split>_enhanced_<NAME>`). For the limit `adapt --outputs teacher` writes with, on
+`experiments/adapt_domains.py --adapt-clean`'s adapt parts (never scored):
+
+    python experiments/atten_limit_sweep.py teacher:dfn3+default \
+        --split runs/v2_dev/conversations/adapt --limits 40 30 25 20 15 --out metrics/adapt_limit/conversations
 
 Each run's model enhances the split once without a limit (`sepssl.enhance.enhance_paths`, into
 RUN/<split>_enhanced, or RUN/<split>_enhanced_<checkpoint> for a checkpoint, unless it is there); the limit is then applied file by file with the same
@@ -27,12 +33,24 @@ from sepssl import audio, load_model
 from sepssl.dsp.mixing import limit_attenuation
 from sepssl.enhance import enhance_paths
 from sepssl.evaluation import score_pair
+from sepssl.teachers import load_teacher
 
 METRICS = ("pesq", "stoi", "estoi", "si_sdr")
 LIMITS = (None, 30.0, 20.0, 15.0, 12.0, 10.0, 8.0, 6.0)
 
 
 def enhanced_dir(run: Path, split: Path) -> Path:
+    if str(run).startswith("teacher:"):
+        name = str(run).removeprefix("teacher:")
+        out = split.parent / f"{split.name}_enhanced_{name}"
+        if not out.is_dir():   # written whole, then renamed: a stopped run leaves no half
+            teacher, part = load_teacher(name), out.with_name(out.name + ".part")
+            for src in sorted((split / "noisy").glob("*.wav")):
+                wav, rate = audio.read(src)
+                audio.write(part / src.name, torch.stack([teacher.enhance(ch, rate) for ch in wav]),
+                            rate)
+            part.rename(out)
+        return out
     if run.is_file():  # a checkpoint: runs/R/checkpoints/C.ckpt
         model, out = run, run.parent.parent / f"{split.name}_enhanced_{run.stem}"
     else:
@@ -63,7 +81,9 @@ def sweep(run: Path, split: Path, limits, files: int | None) -> dict:
         summary[lim] = {m: float(np.nanmean([s[m] - i[m] for s, i in zip(scores, inputs)]))
                         for m in METRICS}
     return {"files": len(names), "input": {m: float(np.nanmean([i[m] for i in inputs]))
-                                           for m in METRICS}, "improvement": summary}
+                                           for m in METRICS}, "improvement": summary,
+            # per file, for paired comparisons between limits and runs
+            "names": names, "per_file": {"input": inputs, **rows}}
 
 
 def table(results: dict) -> str:
