@@ -387,7 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "if, on a fifth of the 4 s segments held back, it loses neither STOI nor "
                     "SI-SDR on their clean stretches with their own noise added (and, but for "
                     "distill, beats the starting student at the teacher's remixes); every input "
-                    "is then enhanced by the teacher where it beat the student on that check "
+                    "is then enhanced by the teacher where it passed that check "
                     "(--outputs auto), else by the kept model, which is saved either way.",
         epilog="examples:\n  sepssl adapt recordings/ -o enhanced/\n"
                "  sepssl adapt calls/*.wav -o out/ --teacher dfn3+default --minutes 20\n"
@@ -399,8 +399,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "a sepssl model file, several joined by + (the mean of their "
                         "estimates, e.g. dfn3+default), or auto (among each installed external "
                         "teacher joined with the student and alone, the one that does best on "
-                        "the check of your recordings' clean stretches; none, and no adapting, "
-                        "when none beats the student there; the first installed one joined with "
+                        "the check of your recordings' clean stretches, where one joined with "
+                        "the student must not lose STOI to it and one alone neither STOI nor "
+                        "SI-SDR; none, and no adapting, when none passes; the first installed one joined with "
                         "the student when the recordings have too few pauses for the check; the "
                         "student itself when none is installed); dfn3 and rnnoise need "
                         "`pip install 'sepssl[teachers]'` (default: %(default)s)")
@@ -429,7 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="whose estimates the enhanced files are: the kept student's (the model "
                         "file's), the teacher's (with the same limit; the model file is still "
                         "the student, for other recordings), or auto: the teacher's when it is "
-                        "not the student and beats it on the check, else the student's "
+                        "not the student and passed the check, else the student's "
                         "(default: %(default)s)")
     a.add_argument("--max-steps", type=positive_int, default=None, help=argparse.SUPPRESS)
     a.add_argument("--seed", type=int, default=0, help="seeds the split and the training")
