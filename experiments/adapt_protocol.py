@@ -34,7 +34,7 @@ from pathlib import Path
 import torch
 
 from sepssl import audio, load_model
-from sepssl.adapt import adapt
+from sepssl.adapt import TEACHER_LIMIT_DB, adapt
 from sepssl.enhance import enhance_paths
 from sepssl.evaluation import evaluate
 from sepssl.teachers import load_teacher
@@ -56,11 +56,14 @@ def teacher_alone(name: str, domain: Path, out: Path) -> None:
         audio.write(out / src.name, est, rate)
 
 
-def teacher_as_written(name: str, student: str, domain: Path, out: Path) -> None:
-    """The teacher's estimates as `sepssl adapt --outputs teacher` writes them: through
-    `enhance`, at the student's rate, with the student's attenuation limit."""
+def teacher_as_written(name: str, student: str, domain: Path, out: Path,
+                       limit_db: float | None = None) -> None:
+    """The teacher's estimates through `enhance`, at the student's rate, with the limit
+    `limit_db` (None: the student's own, as the check hears the teacher; `TEACHER_LIMIT_DB`:
+    as `sepssl adapt --outputs teacher` writes them)."""
     model = load_model(student)
-    enhance_paths(TeacherModel(load_teacher(name), model.sample_rate, model.atten_lim_db),
+    limit = model.atten_lim_db if limit_db is None else limit_db
+    enhance_paths(TeacherModel(load_teacher(name), model.sample_rate, limit),
                   [str(domain / "score" / "noisy")], out, progress=False)
 
 
@@ -91,6 +94,8 @@ def run(domain: Path, teachers: list[str], minutes: float, out: Path, transducti
             if teacher_outputs:
                 step(f"teacher_{t}_ownlimit", lambda d, t=t: teacher_as_written(
                     t, student, domain, d / "enhanced"))
+                step(f"teacher_{t}_written", lambda d, t=t: teacher_as_written(
+                    t, student, domain, d / "enhanced", TEACHER_LIMIT_DB))
 
         def adapted(d: Path, teacher: str, student: str = student) -> None:
             rep = adapt([str(domain / "adapt" / "noisy")], d / "adapt_out", teacher=teacher,
@@ -173,8 +178,10 @@ def main() -> None:
     p.add_argument("--student", default="default",
                    help="the model adapted, and the first row of the tables (a shipped name)")
     p.add_argument("--teacher-outputs", action="store_true",
-                   help="also score each teacher's estimates as `adapt --outputs teacher` "
-                        "writes them (the student's rate and limit): teacher_<t>_ownlimit")
+                   help="also score each teacher's estimates through `enhance` at the "
+                        "student's rate, with the student's limit (as the check hears it: "
+                        "teacher_<t>_ownlimit) and as `adapt --outputs teacher` writes them "
+                        "(TEACHER_LIMIT_DB: teacher_<t>_written)")
     p.add_argument("--teachers-only", action="store_true",
                    help="score the default and the teachers alone, adapt no student")
     p.add_argument("--rounds", type=int, default=1,

@@ -78,6 +78,13 @@ MIN_CHECK_PAIRS = 6       # fewer mixtures than this make no check of clean stre
 PATIENCE_CHECKS = 4       # guard checks (every `val_every_steps`) without a gain before stopping
 METHODS = ("remixit", "distill", "mined_remix", "noisy_target")
 OUTPUTS = ("auto", "student", "teacher")   # whose estimates of the recordings `adapt` writes
+# The attenuation limit of the teacher's estimates when they are the files (`--atten-lim-db
+# model`). Chosen on the adapt halves of corpus v2's five domains (their clean references kept
+# for it, never scored): for the mean of DeepFilterNet3 and the default, 30 dB gave the best
+# mean PESQ without losing mean STOI against the student's 20 dB. On the scored halves it gained
+# +0.068 PESQ on long recordings with pauses, was level elsewhere, and lost up to 0.003 STOI
+# (`metrics/adapt_limit/README.md`).
+TEACHER_LIMIT_DB = 30.0
 
 
 @dataclass
@@ -550,10 +557,10 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = AUTO,
             from this range (None: at the noise estimate's own level, as RemixIT).
         guard_share: share of the segments held back for the two guards.
         atten_lim_db: as `sepssl enhance --atten-lim-db` ("model": the student's own setting,
-            which the adapted model keeps).
+            which the adapted model keeps, or `TEACHER_LIMIT_DB` for the teacher's files).
         outputs: "student" (the enhanced files are the kept model's), "teacher" (the
-            teacher's estimates, with the same limit; the model file is still the student,
-            for other recordings) or "auto" (`outputs_from`).
+            teacher's estimates, limited as `atten_lim_db` says; the model file is still the
+            student, for other recordings) or "auto" (`outputs_from`).
         seed: seeds the split, the training and the mixing.
         progress: show progress bars.
         say: where one-line messages go.
@@ -705,7 +712,7 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = AUTO,
         from .teachers.as_model import TeacherModel
 
         report.outputs = "teacher"
-        model = TeacherModel(teach, rate, atten_lim_db=start_model.atten_lim_db)
+        model = TeacherModel(teach, rate, atten_lim_db=TEACHER_LIMIT_DB)
     # overwrite: the outputs must come from the model this run just made
     report.enhanced = enhance_paths(model, inputs, out_dir, progress=progress, log=say,
                                     atten_lim_db=atten_lim_db, overwrite=True)

@@ -424,11 +424,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the adapted model file (default: OUT/adapted_model.pt)")
     a.add_argument("--atten-lim-db", type=_atten_limit, default="model", metavar="DB|off|model",
                    help="as for enhance (default: the student's own setting, 20 dB for the "
-                        "shipped default; off gains PESQ and SI-SDR when the teacher is good, at "
-                        "some STOI)")
+                        "shipped default, and 30 dB for files that are the teacher's; off gains "
+                        "PESQ and SI-SDR when the teacher is good, at some STOI)")
     a.add_argument("--outputs", choices=ADAPT_OUTPUTS, default="auto",
                    help="whose estimates the enhanced files are: the kept student's (the model "
-                        "file's), the teacher's (with the same limit; the model file is still "
+                        "file's), the teacher's (a 30 dB limit; the model file is still "
                         "the student, for other recordings), or auto: the teacher's when it is "
                         "not the student and passed the check, else the student's "
                         "(default: %(default)s)")

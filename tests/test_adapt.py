@@ -430,11 +430,14 @@ def test_teacher_auto_takes_the_best_on_the_check_or_none(recordings, tmp_path, 
         names = ["dfn3+student", "rnnoise+student", "dfn3", "rnnoise"]
         assert report.steps == 2
         assert report.check_teacher["stoi"] == candidates[names.index(chosen)][0]
-        # it beat the student on the check: the files are its estimates (half the input)
+        # it passed the check: the files are its estimates (half the input), the input
+        # mixed back TEACHER_LIMIT_DB below
         assert report.outputs == "teacher"
         out, _ = audio.read(tmp_path / "out" / "r0.wav")
         x, _ = audio.read(recordings / "in" / "r0.wav")
-        assert torch.allclose(out, 0.5 * x, atol=1e-4)
+        g = 10 ** (-ad.TEACHER_LIMIT_DB / 20)
+        assert torch.allclose(out, (0.5 + 0.5 * g) * x, atol=1e-4)
+        assert not torch.allclose(out, 0.5 * x, atol=1e-4)
         assert report.kept == "adapted"
         assert load_model(report.model_path).card["teacher"] == {
             "rnnoise": "rnnoise", "rnnoise+student": f"mean of rnnoise and {student}",
