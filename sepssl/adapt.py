@@ -111,7 +111,7 @@ class AdaptReport:
     method: str = ""                   # what the student learned (`METHODS`)
     kept: str = ""                     # "adapted" or "student"
     outputs: str = "student"           # whose estimates the enhanced files are (`OUTPUTS`)
-    not_adapted: str = ""              # why nothing was trained (`--teacher auto`), if so
+    not_adapted: str = ""              # why nothing was trained (no teacher, no time), if so
     refused_path: Path | None = None   # the adapted student, when it was not kept
 
     @property
@@ -119,17 +119,17 @@ class AdaptReport:
         return not self.skipped and self.enhanced.ok
 
     def summary(self) -> str:
+        written = ("; the enhanced files are the teacher's estimates"
+                   if self.outputs == "teacher" else "")
         if self.not_adapted:
             return (f"did not adapt on {self.seconds_of_audio:.0f} s of audio: "
-                    f"{self.not_adapted}; kept the student model ({self.model_path})")
+                    f"{self.not_adapted}; kept the student model ({self.model_path}){written}")
         mined = ("" if math.isnan(self.mined_seconds)
                  else f", {self.mined_seconds:.0f} s of noise mined")
         check = "" if not self.check_pairs else (
             f"; check ({self.check_pairs} mixtures) STOI {self.check_before['stoi']:.3f} → "
             f"{self.check_after['stoi']:.3f}, SI-SDR {self.check_before['si_sdr']:.2f} → "
             f"{self.check_after['si_sdr']:.2f} dB")
-        written = ("; the enhanced files are the teacher's estimates"
-                   if self.outputs == "teacher" else "")
         stopped = (f" (stopped early: no gain on the guard after step {self.selected_step})"
                    if self.stopped_early else "")
         return (f"adapted ({self.method} from {self.teacher}) on "
@@ -618,17 +618,31 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = AUTO,
     report.teacher = chosen
     method = report.method = method or default_method(chosen, student)
     report.model_path = Path(save_model) if save_model else out_dir / "adapted_model.pt"
+
+    def finish(model) -> AdaptReport:
+        """Save `model` as the model file, then write every input enhanced: by the teacher
+        when `outputs_from` says so, else by `model`."""
+        model.cpu().save(report.model_path)
+        writer = model.to(device)
+        if teach is not None and outputs_from(outputs, report, student) == "teacher":
+            from .teachers.as_model import TeacherModel
+
+            report.outputs = "teacher"
+            writer = TeacherModel(teach, rate, atten_lim_db=TEACHER_LIMIT_DB)
+        # overwrite: the outputs must come from the model this run just made
+        report.enhanced = enhance_paths(writer, inputs, out_dir, progress=progress, log=say,
+                                        atten_lim_db=atten_lim_db, overwrite=True)
+        return report
+
+    def unadapted(reason: str) -> AdaptReport:
+        report.kept, report.not_adapted = "student", reason
+        start_model.card["adapt"] = f"not adapted: {reason}"
+        return finish(start_model)
+
     if teach is None:   # `auto`, and no teacher passed the check: adapting cannot help
-        report.kept = "student"
-        report.not_adapted = "no teacher passed the check"
         if outputs == "teacher":
             say("note: --outputs teacher: no teacher was chosen, so the files are the student's")
-        start_model.card["adapt"] = f"not adapted: {report.not_adapted}"
-        start_model.save(report.model_path)
-        report.enhanced = enhance_paths(start_model.to(device), inputs, out_dir,
-                                        progress=progress, log=say, atten_lim_db=atten_lim_db,
-                                        overwrite=True)
-        return report
+        return unadapted("no teacher passed the check")
     pairs = []               # per segment: (target, noise) for `method`
     with tqdm(total=round(report.seconds_of_audio), unit="s", desc=f"teacher {teach.name}",
               disable=not progress, dynamic_ncols=True) as bar:
@@ -637,9 +651,10 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = AUTO,
             bar.update(round(wav.shape[-1] / rate))
     report.teacher_seconds = time.time() - started
     left = minutes * 60 - (time.time() - started)
-    if left < 10:
-        raise ConfigError(f"--minutes {minutes:g}: the teacher alone took "
-                          f"{report.teacher_seconds / 60:.1f} min; give a larger budget")
+    if left < 10:   # nothing to train in: the files still come (the teacher's, if it passed)
+        return unadapted(f"the check and the teacher pass took {report.teacher_seconds / 60:.1f} "
+                         f"of the --minutes {minutes:g}, leaving no time to train; give more "
+                         "minutes to adapt")
 
     work = Path(tempfile.mkdtemp(prefix="sepssl-adapt-"))
     try:
@@ -705,14 +720,4 @@ def adapt(inputs: list[str], out_dir: str | os.PathLike, *, teacher: str = AUTO,
         adapted.cpu().save(report.refused_path)
         say(f"warning: {reason}; enhancing with the original student (the adapted one is in "
             f"{report.refused_path})")
-    model.cpu().save(report.model_path)
-    model.to(device)
-    if outputs_from(outputs, report, student) == "teacher":
-        from .teachers.as_model import TeacherModel
-
-        report.outputs = "teacher"
-        model = TeacherModel(teach, rate, atten_lim_db=TEACHER_LIMIT_DB)
-    # overwrite: the outputs must come from the model this run just made
-    report.enhanced = enhance_paths(model, inputs, out_dir, progress=progress, log=say,
-                                    atten_lim_db=atten_lim_db, overwrite=True)
-    return report
+    return finish(model)

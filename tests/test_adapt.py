@@ -529,6 +529,28 @@ def test_adapt_can_write_the_teachers_estimates(recordings, tmp_path, tiny_model
 
 
 @pytest.mark.slow
+def test_a_budget_the_teacher_pass_uses_up_still_writes_the_files(recordings, tmp_path,
+                                                                   tiny_model, monkeypatch):
+    import sepssl.adapt as ad
+
+    monkeypatch.setattr(ad, "load_teacher", lambda name, device: Halves(name))
+    student = tiny_model.save(tmp_path / "student.pt")
+    teacher = tiny_model.save(tmp_path / "teacher.pt")
+    report = adapt([str(recordings / "in")], tmp_path / "out", teacher=str(teacher),
+                   student=str(student), outputs="teacher", atten_lim_db=None, minutes=0.1,
+                   device="cpu", progress=False, say=lambda m: None)
+    assert report.ok and report.steps == 0 and report.kept == "student"
+    assert "no time to train" in report.not_adapted and "did not adapt" in report.summary()
+    assert "teacher's estimates" in report.summary()
+    for i in range(4):     # the teacher's files all the same
+        out, _ = audio.read(tmp_path / "out" / f"r{i}.wav")
+        x, _ = audio.read(recordings / "in" / f"r{i}.wav")
+        assert torch.allclose(out, 0.5 * x, atol=1e-4)
+    x = torch.randn(1, 4000)
+    assert torch.allclose(load_model(report.model_path)(x), tiny_model(x), atol=1e-6)
+
+
+@pytest.mark.slow
 def test_adapting_stops_when_the_guard_stops_gaining(recordings, tmp_path, tiny_model,
                                                       monkeypatch):
     import sepssl.adapt as ad
