@@ -200,8 +200,8 @@ def main() -> None:
     p.add_argument("--transductive", type=Path, nargs="*", default=[])
     p.add_argument("--out", type=Path, default=Path("metrics/adapt.md"))
     a = p.parse_args()
-    parts = [PREAMBLE, "", f"Tables made by `python experiments/adapt_summary.py "
-             f"{' '.join(sys.argv[1:])}`.", ""]
+    made = f"Tables made by `python experiments/adapt_summary.py {' '.join(sys.argv[1:])}`."
+    parts = [PREAMBLE, "", made, ""]
     parts += ["## What a user gets, per domain (file by file against the unadapted default)", "",
               headline(a.runs, a.transductive)]
     for domain, what in DOMAINS.items():
