@@ -374,10 +374,11 @@ def choose_teacher(spec: str, device: str, check: CheckSet | None, rate: int,
                    report: AdaptReport, say: Callable[[str], None], student: str = "",
                    limit_db: float | None = None) -> tuple[str, object | None]:
     """The teacher `spec` names, scored on the check with the student's limit `limit_db`
-    (`heard_as_student`) and warned about when below the student (unless it is the student
-    itself); for `auto`, the candidate (`auto_candidates`) with the best STOI there among those
-    that pass (`teacher_passes`), or None when none does (adapting to it cannot help) — the first installed external teacher joined with the
-    student when there is no check, the student itself when no external teacher is installed.
+    (`heard_as_student`) and warned about when it does not pass (`teacher_passes`; unless it is
+    the student itself); for `auto`, the candidate (`auto_candidates`) with the best STOI there
+    among those that pass, or None when none does (adapting to it cannot help) — the first
+    installed external teacher joined with the student when there is no check, the student
+    itself when no external teacher is installed.
 
     Returns:
         The chosen teacher's spec and the teacher (None: do not adapt).
@@ -445,11 +446,11 @@ def teacher_passes(name: str, scores: dict[str, float], student_scores: dict[str
     any other must `beat` it (STOI and SI-SDR). The check's STOI agreed with the truth for the
     mean of DeepFilterNet3 and the default in all five domains, its SI-SDR put that mean up to
     1.6 dB below the student where clean speech put it level or above (band-limited and
-    reverberant speech, whose references keep what the teacher removes), and on the held-back
-    halves it refused the mean in three of five domains where the mean beat the default on
-    PESQ and STOI (`metrics/adapt.md`); a teacher alone, by STOI only, would have been
-    DeepFilterNet3 on unseen noise, 2 dB below the student on the check's SI-SDR and below it
-    on STOI against clean speech."""
+    reverberant speech, whose references keep what the teacher removes), and on the domains'
+    adapt halves it made the mean ineligible in four of five, in all of which the mean beat
+    the default on STOI against clean speech (`metrics/adapt_limit/`); a teacher alone, by STOI
+    only, would have been DeepFilterNet3 on unseen noise, 2 dB below the student on the check's
+    SI-SDR and below it on STOI against clean speech."""
     if name != student and student in name.split(JOIN):
         return scores["stoi"] >= student_scores["stoi"]    # NaN fails
     return beats(scores, student_scores)
