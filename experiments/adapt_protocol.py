@@ -48,9 +48,10 @@ def score(est: Path, domain: Path, report: Path) -> None:
              report_dir=report, jobs=1, progress=False)
 
 
-def teacher_alone(name: str, domain: Path, out: Path) -> None:
+def teacher_alone(name: str, noisy: Path, out: Path) -> None:
+    """The teacher `name`'s raw estimates (no limit) of every file in `noisy`, into `out`."""
     teacher = load_teacher(name)
-    for src in sorted((domain / "score" / "noisy").glob("*.wav")):
+    for src in sorted(noisy.glob("*.wav")):
         wav, rate = audio.read(src)
         est = torch.stack([teacher.enhance(ch, rate) for ch in wav])
         audio.write(out / src.name, est, rate)
@@ -90,7 +91,8 @@ def run(domain: Path, teachers: list[str], minutes: float, out: Path, transducti
                                           d / "enhanced", progress=False))
     for t in teachers:
         if t not in ("default", "auto"):
-            step(f"teacher_{t}", lambda d, t=t: teacher_alone(t, domain, d / "enhanced"))
+            step(f"teacher_{t}", lambda d, t=t: teacher_alone(t, domain / "score" / "noisy",
+                                                                  d / "enhanced"))
             if teacher_outputs:
                 step(f"teacher_{t}_ownlimit", lambda d, t=t: teacher_as_written(
                     t, student, domain, d / "enhanced"))

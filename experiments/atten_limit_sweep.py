@@ -33,7 +33,9 @@ from sepssl import audio, load_model
 from sepssl.dsp.mixing import limit_attenuation
 from sepssl.enhance import enhance_paths
 from sepssl.evaluation import score_pair
-from sepssl.teachers import load_teacher
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))   # adapt_protocol, beside this script
+from adapt_protocol import teacher_alone  # noqa: E402
 
 METRICS = ("pesq", "stoi", "estoi", "si_sdr")
 LIMITS = (None, 30.0, 20.0, 15.0, 12.0, 10.0, 8.0, 6.0)
@@ -44,11 +46,8 @@ def enhanced_dir(run: Path, split: Path) -> Path:
         name = str(run).removeprefix("teacher:")
         out = split.parent / f"{split.name}_enhanced_{name}"
         if not out.is_dir():   # written whole, then renamed: a stopped run leaves no half
-            teacher, part = load_teacher(name), out.with_name(out.name + ".part")
-            for src in sorted((split / "noisy").glob("*.wav")):
-                wav, rate = audio.read(src)
-                audio.write(part / src.name, torch.stack([teacher.enhance(ch, rate) for ch in wav]),
-                            rate)
+            part = out.with_name(out.name + ".part")
+            teacher_alone(name, split / "noisy", part)
             part.rename(out)
         return out
     if run.is_file():  # a checkpoint: runs/R/checkpoints/C.ckpt

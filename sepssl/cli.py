@@ -401,8 +401,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "teacher joined with the student and alone, the one that does best on "
                         "the check of your recordings' clean stretches, where one joined with "
                         "the student must not lose STOI to it and one alone neither STOI nor "
-                        "SI-SDR; none, and no adapting, when none passes; the first installed one joined with "
-                        "the student when the recordings have too few pauses for the check; the "
+                        "SI-SDR; none, and no adapting, when none passes; the first installed "
+                        "one joined with the student when the recordings have too few pauses "
+                        "for the check; the "
                         "student itself when none is installed); dfn3 and rnnoise need "
                         "`pip install 'sepssl[teachers]'` (default: %(default)s)")
     a.add_argument("--student", default="default",
@@ -417,8 +418,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "the student is its own teacher)")
     a.add_argument("--minutes", type=positive_float, default=10.0,
                    help="wall-time budget for finding pauses, the check, the teacher pass and "
-                        "the adaptation; training stops sooner when its guard has not gained for 200 "
-                        "steps (default: %(default)s)")
+                        "the adaptation; training stops sooner when its guard has not gained "
+                        "for 200 steps (default: %(default)s)")
     a.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)")
     a.add_argument("--save-model", default=None, metavar="PATH",
                    help="the adapted model file (default: OUT/adapted_model.pt)")
